@@ -1,0 +1,62 @@
+"""What must hold of a rendered batch before anything is sent.
+
+Each check returns a `CheckOutcome`; `nurture_batch` reports them as blocking
+asset checks, so one failure stops `sent_emails`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+NO_SUPPRESSED_ADDRESS = "no_suppressed_address"
+NO_STEP_ALREADY_SENT = "no_step_already_sent"
+NO_STEP_TWICE_IN_BATCH = "no_step_twice_in_batch"
+DAILY_CAP_HELD = "daily_cap_held"
+COMPLIANCE_FOOTER_PRESENT = "compliance_footer_present"
+
+CHECK_DESCRIPTIONS = {
+    NO_SUPPRESSED_ADDRESS: "No address in the batch is on the global suppression list.",
+    NO_STEP_ALREADY_SENT: "No lead and step in the batch is already sent or failed in the ledger.",
+    NO_STEP_TWICE_IN_BATCH: "Each lead appears at most once per step in the batch.",
+    DAILY_CAP_HELD: "Sends already claimed today plus this batch stay within the daily cap.",
+    COMPLIANCE_FOOTER_PRESENT: "Every message carries its own unsubscribe link and the postal address.",
+}
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str
+    passed: bool
+    offenders: list[str] = field(default_factory=list)   # emails, at most a handful shown
+    numbers: dict[str, int] = field(default_factory=dict)
+
+
+def _outcome(name: str, offenders: pd.Series, **numbers: int) -> CheckOutcome:
+    return CheckOutcome(name, offenders.empty, offenders.head(10).tolist(), {"offending_rows": len(offenders), **numbers})
+
+
+def check_batch(
+    batch: pd.DataFrame,
+    *,
+    suppressed: pd.Series,
+    done_keys: set[str],
+    claimed_elsewhere: int,
+    daily_cap: int,
+    postal_address: str,
+) -> list[CheckOutcome]:
+    """`done_keys`: send keys already sent or failed; `claimed_elsewhere`: today's claims outside this batch."""
+    has_link = pd.Series(
+        [link in body for link, body in zip(batch["unsubscribe_url"], batch["body_text"])], index=batch.index, dtype="bool"
+    )
+    has_address = batch["body_text"].str.contains(postal_address.strip(), regex=False)
+    over = max(claimed_elsewhere + len(batch) - daily_cap, 0)
+    return [
+        _outcome(NO_SUPPRESSED_ADDRESS, batch.loc[batch["email"].isin(suppressed.index), "email"]),
+        _outcome(NO_STEP_ALREADY_SENT, batch.loc[batch["send_key"].isin(done_keys), "email"]),
+        _outcome(NO_STEP_TWICE_IN_BATCH, batch.loc[batch.duplicated(["email", "step"], keep=False), "email"]),
+        _outcome(DAILY_CAP_HELD, batch["email"].tail(over) if over else batch["email"].iloc[0:0],
+                 claimed_elsewhere=claimed_elsewhere, batch=len(batch), daily_cap=daily_cap),
+        _outcome(COMPLIANCE_FOOTER_PRESENT, batch.loc[~(has_link & has_address), "email"]),
+    ]

@@ -1,0 +1,244 @@
+"""Campaign files: YAML in `$CAM_HOME/campaigns/<name>.yaml`, validated by pydantic.
+
+A campaign holds everything that differs between outreach efforts: who the ideal
+customer is (ICP rules), where qualification and tiers cut, which sequence each
+tier gets, who sends and how much per day, and what the campaign aims for.
+A bad file raises `CampaignError` naming the file, the field path and what is
+expected; `load_campaigns` keeps going so one bad file never stops the others.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cam_core.leads import SCORABLE_COLUMNS, TIERS
+
+CAMPAIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class _Strict(BaseModel):
+    # A typo in a campaign file must be an error, not a silently ignored key.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IcpRule(_Strict):
+    """One scoring rule: `points` when the lead's `field` matches.
+
+    `any_of` matches whole words or phrases, case-insensitively, so "cto" matches
+    "CTO & Co-founder" but not "Director". `between` matches a number in [min, max].
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    field: Literal[SCORABLE_COLUMNS]  # type: ignore[valid-type]
+    points: int = Field(ge=-100, le=100)
+    any_of: list[str] | None = None
+    between: tuple[float, float] | None = None
+
+    @model_validator(mode="after")
+    def _one_matcher(self) -> "IcpRule":
+        if (self.any_of is None) == (self.between is None):
+            raise ValueError("give exactly one of 'any_of' (a list of words) or 'between' ([min, max])")
+        if self.any_of is not None and not [v for v in self.any_of if v.strip()]:
+            raise ValueError("'any_of' needs at least one non-empty word or phrase")
+        if self.between is not None and self.between[0] > self.between[1]:
+            raise ValueError("'between' must be [min, max] with min <= max")
+        return self
+
+
+class Icp(_Strict):
+    rules: list[IcpRule] = Field(min_length=1)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_names(cls, rules: list[IcpRule]) -> list[IcpRule]:
+        names = [r.name for r in rules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"rule names must be unique; repeated: {', '.join(dupes)}")
+        if sum(r.points for r in rules if r.points > 0) == 0:
+            raise ValueError("at least one rule needs positive points")
+        return rules
+
+
+class Qualification(_Strict):
+    """Scores at or above `qualify_at` qualify; from `review_at` up they go to review."""
+
+    qualify_at: int = Field(ge=0, le=100)
+    review_at: int = Field(ge=0, le=100)
+    reject_role_accounts: bool = True
+    reject_free_mail: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Qualification":
+        if self.review_at > self.qualify_at:
+            raise ValueError("review_at must be <= qualify_at")
+        return self
+
+
+class Tiers(_Strict):
+    """Lowest score of each tier; below `cool` is cold. The one source of tier cut-offs."""
+
+    hot: int = Field(ge=0, le=100)
+    warm: int = Field(ge=0, le=100)
+    cool: int = Field(ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _descending(self) -> "Tiers":
+        if not self.hot >= self.warm >= self.cool:
+            raise ValueError("tiers must satisfy hot >= warm >= cool")
+        return self
+
+
+class Step(_Strict):
+    subject: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+    delay_days: int = Field(default=0, ge=0)
+
+
+class Sequence(_Strict):
+    steps: list[Step] = Field(min_length=1)
+
+
+class Sender(_Strict):
+    provider: Literal["outbox"] = "outbox"
+    from_email: str = Field(min_length=3)
+    reply_to: str | None = None
+    postal_address: str = Field(min_length=5)
+    unsubscribe_url: str = Field(pattern=r"^https://\S+$")
+    daily_cap: int = Field(gt=0)
+
+
+class Targets(_Strict):
+    qualified: int = Field(default=0, ge=0)
+    sent: int = Field(default=0, ge=0)
+    replies: int = Field(default=0, ge=0)
+
+
+class Campaign(_Strict):
+    name: str
+    description: str = ""
+    timezone: str = "UTC"
+    icp: Icp
+    qualification: Qualification
+    tiers: Tiers
+    sequences: dict[str, Sequence] = Field(min_length=1)
+    routing: dict[Literal[TIERS], str]  # type: ignore[valid-type]
+    sender: Sender
+    targets: Targets = Targets()
+
+    @field_validator("name")
+    @classmethod
+    def _name_shape(cls, name: str) -> str:
+        if not CAMPAIGN_NAME.match(name):
+            raise ValueError("campaign names use lower-case letters, digits, '-' and '_' (the Dagster UI cannot show '|' or ',')")
+        return name
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r}; use an IANA name such as 'Europe/Paris'") from None
+        return zone
+
+    @model_validator(mode="after")
+    def _routes_complete(self) -> "Campaign":
+        missing = [t for t in TIERS if t not in self.routing]
+        if missing:
+            raise ValueError(f"routing needs a sequence for every tier; missing: {', '.join(missing)}")
+        unknown = sorted({s for s in self.routing.values() if s not in self.sequences})
+        if unknown:
+            raise ValueError(
+                f"routing names sequences that are not defined: {', '.join(unknown)}; "
+                f"defined: {', '.join(sorted(self.sequences))}"
+            )
+        return self
+
+
+class CampaignError(ValueError):
+    """A campaign file that cannot be used, with one line per problem."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = Path(path)
+        self.problems = problems
+        super().__init__(f"{self.path}: " + "; ".join(problems))
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return f"{where}: required field is missing"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown field (check the spelling)"
+    shown = repr(error.get("input"))
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{where}: {message} (got {shown})"
+
+
+def load_campaign(path: Path) -> Campaign:
+    """Parse and validate one campaign file; the campaign's name is the file's stem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise CampaignError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CampaignError(path, [f"cannot read the file ({exc})"]) from None
+    if not isinstance(raw, dict):
+        raise CampaignError(path, ["expected a mapping of campaign fields at the top level"])
+    name = raw.setdefault("name", path.stem)
+    if name != path.stem:
+        raise CampaignError(path, [f"name: {name!r} must match the file name {path.stem!r}"])
+    try:
+        return Campaign.model_validate(raw)
+    except ValidationError as exc:
+        raise CampaignError(path, [_describe(e) for e in exc.errors()]) from None
+
+
+@dataclass
+class CampaignSet:
+    """Every campaign file in a folder: the usable ones and the errors of the rest."""
+
+    campaigns: dict[str, Campaign] = field(default_factory=dict)
+    errors: dict[str, CampaignError] = field(default_factory=dict)
+
+
+def campaign_files(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+
+
+def load_campaigns(folder: Path) -> CampaignSet:
+    found = CampaignSet()
+    for path in campaign_files(folder):
+        try:
+            campaign = load_campaign(path)
+        except CampaignError as exc:
+            found.errors[path.stem] = exc
+        else:
+            found.campaigns[campaign.name] = campaign
+    return found
+
+
+def campaign_path(folder: Path, name: str) -> Path:
+    for suffix in (".yaml", ".yml"):
+        path = Path(folder) / f"{name}{suffix}"
+        if path.is_file():
+            return path
+    raise CampaignError(Path(folder) / f"{name}.yaml", [f"no campaign file for {name!r}; create it or check the name"])
+
+
+def campaign_by_name(folder: Path, name: str) -> Campaign:
+    return load_campaign(campaign_path(folder, name))

@@ -1,0 +1,192 @@
+"""The CAM database: state that spans partitions, through SQLAlchemy Core.
+
+SQLite file in the CAM home by default, PostgreSQL through `CAM_DATABASE_URL`.
+Tables:
+- `leads`: one row per (campaign, email) with its lifecycle status and why.
+- `enrolments`: which sequence a lead is in, and since which day.
+- `sends`: the send ledger, one row per (campaign, email, step), ever.
+- `send_quota`: one row per (campaign, day), locked while sends are claimed so
+  concurrent runs cannot both spend the same room under the cap.
+- `suppression`: addresses never to be written to again, in any campaign.
+- `events`: replies, bounces, complaints, unsubscribes as they arrive.
+- `harvest_rejects`: the rows `harvest` could not use, replaced per partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData()
+
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("campaign", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(320), primary_key=True),
+    sa.Column("first_name", sa.Text, nullable=False, default=""),
+    sa.Column("last_name", sa.Text, nullable=False, default=""),
+    sa.Column("title", sa.Text, nullable=False, default=""),
+    sa.Column("company", sa.Text, nullable=False, default=""),
+    sa.Column("domain", sa.Text, nullable=False, default=""),
+    sa.Column("industry", sa.Text, nullable=False, default=""),
+    sa.Column("country", sa.Text, nullable=False, default=""),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("icp_score", sa.Integer),
+    sa.Column("score_breakdown", sa.Text, nullable=False, default=""),
+    sa.Column("tier", sa.String(8)),
+    sa.Column("sequence", sa.String(64)),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("first_seen", sa.String(10), nullable=False),
+    sa.Column("updated_on", sa.String(10), nullable=False),
+    sa.Index("ix_leads_campaign_status", "campaign", "status"),
+)
+
+enrolments = sa.Table(
+    "enrolments",
+    metadata,
+    sa.Column("campaign", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(320), primary_key=True),
+    sa.Column("sequence", sa.String(64), nullable=False),
+    sa.Column("tier", sa.String(8), nullable=False),
+    sa.Column("enrolled_on", sa.String(10), nullable=False),
+)
+
+sends = sa.Table(
+    "sends",
+    metadata,
+    sa.Column("send_key", sa.String(64), primary_key=True),
+    sa.Column("campaign", sa.String(64), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("sequence", sa.String(64), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("send_day", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending, sent, failed
+    sa.Column("provider", sa.String(16), nullable=False),
+    sa.Column("message_id", sa.Text),
+    sa.Column("location", sa.Text),  # outbox file, or the provider's id
+    sa.Column("error", sa.Text),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("campaign", "email", "step", name="uq_sends_campaign_email_step"),
+    sa.Index("ix_sends_campaign_day", "campaign", "send_day"),
+)
+
+send_quota = sa.Table(
+    "send_quota",
+    metadata,
+    sa.Column("campaign", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("claims", sa.Integer, nullable=False, default=0),
+)
+
+suppression = sa.Table(
+    "suppression",
+    metadata,
+    sa.Column("email", sa.String(320), primary_key=True),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("source", sa.Text, nullable=False, default=""),
+    sa.Column("suppressed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("event_id", sa.String(128), primary_key=True),
+    sa.Column("campaign", sa.String(64), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # reply, bounce, complaint, unsubscribe
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Index("ix_events_campaign_day", "campaign", "day"),
+)
+
+harvest_rejects = sa.Table(
+    "harvest_rejects",
+    metadata,
+    sa.Column("campaign", sa.String(64), nullable=False),
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("source_file", sa.Text, nullable=False),
+    sa.Column("source_row", sa.Integer, nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("duplicate_of", sa.Text, nullable=False),
+    sa.Index("ix_harvest_rejects_partition", "campaign", "day"),
+)
+
+
+def _sqlite_serialised_writes(engine: Engine) -> None:
+    # pysqlite's default deferred BEGIN lets two writers read the same count and
+    # both act on it; BEGIN IMMEDIATE takes the write lock up front, so caps and
+    # claims are checked and spent under one lock, as on PostgreSQL.
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """One engine per URL per process, with the schema created."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        _sqlite_serialised_writes(engine)
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    metadata.create_all(engine)
+    return engine
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """DataFrame rows as plain Python values (DB drivers reject numpy scalars and NaN)."""
+    plain = frame.astype(object)
+    return plain.where(frame.notna(), None).to_dict("records")
+
+
+def insert_for(conn: Connection, table: sa.Table) -> Any:
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"CAM supports SQLite and PostgreSQL, not {dialect}")
+
+
+def insert_ignoring_conflicts(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert_for(conn, table).on_conflict_do_nothing(), list(rows))
+
+
+def upsert(
+    conn: Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    keys: Iterable[str],
+    updates: Mapping[str, Any],
+) -> None:
+    """Insert rows; on a key conflict, apply `updates` (expressions may use `excluded`)."""
+    if rows:
+        stmt = insert_for(conn, table)
+        resolved = {k: (v(stmt.excluded) if callable(v) else v) for k, v in updates.items()}
+        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=resolved), list(rows))
+
+
+def replace_partition(conn: Connection, table: sa.Table, campaign: str, day: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Delete one campaign-day slice and insert its new rows, in the caller's transaction."""
+    conn.execute(table.delete().where(table.c.campaign == campaign, table.c.day == day))
+    if rows:
+        conn.execute(table.insert(), list(rows))

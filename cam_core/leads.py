@@ -1,0 +1,47 @@
+"""The lead table's columns, named once for every stage.
+
+`harvest` produces one row per usable lead with LEAD_COLUMNS; each later stage
+adds its own columns (documented in its module) and keeps the earlier ones.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+#: Columns of a harvested lead, in order. Text columns are strings ("" when
+#: unknown); `employees` is a float (NaN when unknown).
+LEAD_COLUMNS: tuple[str, ...] = (
+    "email",          # normalised: trimmed, Unicode NFKC, lower-case
+    "first_name",
+    "last_name",
+    "title",
+    "seniority",
+    "company",
+    "domain",         # company domain, from the website or else the email
+    "website",
+    "industry",
+    "employees",
+    "country",
+    "linkedin_url",
+    "source_file",    # landed file the row came from
+    "source_row",     # spreadsheet row number in that file (the header is row 1)
+)
+
+#: Lead columns an ICP rule may look at.
+SCORABLE_COLUMNS = ("title", "seniority", "industry", "employees", "country", "company", "domain")
+
+#: Tiers from best to worst; their cut-offs live in the campaign (`tiers`).
+TIERS = ("hot", "warm", "cool", "cold")
+
+#: Lifecycle of a lead in the `leads` table.
+STATUSES = ("qualified", "review", "rejected", "enrolled", "contacted", "replied", "bounced", "unsubscribed")
+
+#: Columns of rows that `harvest` could not use.
+REJECT_COLUMNS: tuple[str, ...] = ("source_file", "source_row", "email", "reason", "duplicate_of")
+
+
+def empty_leads() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="str") for c in LEAD_COLUMNS})
+    frame["employees"] = frame["employees"].astype("float64")
+    frame["source_row"] = frame["source_row"].astype("int64")
+    return frame

@@ -1,0 +1,177 @@
+"""Lead lifecycle, enrolments, suppression and events in the CAM database.
+
+A lead's status only moves forward: a lead already contacted is not reset to
+"qualified" because it turned up again in a later file or a rerun.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from cam_core import db
+
+#: Statuses a stage may overwrite, by the stage that writes them.
+_DECIDED = ("qualified", "review", "rejected")
+_OVERWRITABLE = {
+    "decided": _DECIDED,                        # qualification may revise its own verdict
+    "enrolled": _DECIDED,                       # routing enrols qualified leads
+    "contacted": (*_DECIDED, "enrolled"),       # a send moves an enrolled lead on
+    "final": (*_DECIDED, "enrolled", "contacted"),  # replies, bounces, unsubscribes
+}
+
+SUPPRESSING_EVENTS = {"bounce": "bounced", "complaint": "unsubscribed", "unsubscribe": "unsubscribed"}
+EVENT_KINDS = ("reply", *SUPPRESSING_EVENTS)
+
+
+def _status_case(new_status: sa.ColumnElement, stage: str) -> sa.ColumnElement:
+    # Spelled as ORs of constants, not IN (...): an expanding IN cannot run in executemany.
+    overwritable = sa.or_(*(db.leads.c.status == sa.literal_column(f"'{s}'") for s in _OVERWRITABLE[stage]))
+    return sa.case((overwritable, new_status), else_=db.leads.c.status)
+
+
+def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFrame) -> None:
+    """Record every lead's verdict, score and reason; leads further along keep their status."""
+    rows = qualified.assign(campaign=campaign, status=qualified["qualification"], first_seen=day, updated_on=day)[
+        ["campaign", "email", "first_name", "last_name", "title", "company", "domain", "industry", "country", "status",
+         "icp_score", "score_breakdown", "reason", "first_seen", "updated_on"]
+    ]
+    with engine.begin() as conn:
+        db.upsert(
+            conn, db.leads, db.records(rows), keys=("campaign", "email"),
+            updates={
+                **{c: (lambda ex, c=c: ex[c]) for c in ("first_name", "last_name", "title", "company", "domain",
+                                                         "industry", "country", "icp_score", "score_breakdown", "reason", "updated_on")},
+                "status": lambda ex: _status_case(ex.status, "decided"),
+                "first_seen": lambda ex: sa.func.min(db.leads.c.first_seen, ex.first_seen)
+                if conn.dialect.name == "sqlite" else sa.func.least(db.leads.c.first_seen, ex.first_seen),
+            },
+        )
+
+
+def enrolled_before(engine: Engine, campaign: str, day: str) -> pd.Series:
+    """email -> sequence for leads enrolled in `campaign` on a day before `day`."""
+    query = sa.select(db.enrolments.c.email, db.enrolments.c.sequence).where(
+        db.enrolments.c.campaign == campaign, db.enrolments.c.enrolled_on < day
+    )
+    with engine.connect() as conn:
+        found = pd.DataFrame(conn.execute(query).all(), columns=["email", "sequence"])
+    return found.set_index("email")["sequence"].astype("str")
+
+
+def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame) -> None:
+    """Enrol new leads (once per campaign, ever) and record tier and sequence."""
+    new = routed[routed["enrolment"] == "new"]
+    with engine.begin() as conn:
+        db.insert_ignoring_conflicts(
+            conn, db.enrolments,
+            db.records(new.assign(campaign=campaign, enrolled_on=day)[["campaign", "email", "sequence", "tier", "enrolled_on"]]),
+        )
+        if len(routed):
+            update = (
+                db.leads.update()
+                .where(db.leads.c.campaign == campaign, db.leads.c.email == sa.bindparam("b_email"))
+                .values(tier=sa.bindparam("b_tier"), sequence=sa.bindparam("b_sequence"),
+                        status=_status_case(sa.literal("enrolled"), "enrolled"))
+            )
+            conn.execute(update, [{"b_email": e, "b_tier": t, "b_sequence": s}
+                                  for e, t, s in routed[["email", "tier", "sequence"]].itertuples(index=False)])
+
+
+def mark_contacted(engine: Engine, campaign: str, emails: list[str]) -> None:
+    if not emails:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            db.leads.update()
+            .where(db.leads.c.campaign == campaign, db.leads.c.email.in_(emails))
+            .values(status=_status_case(sa.literal("contacted"), "contacted"))
+        )
+
+
+def suppressed(engine: Engine) -> pd.Series:
+    """email -> reason for every suppressed address."""
+    with engine.connect() as conn:
+        found = pd.DataFrame(conn.execute(sa.select(db.suppression.c.email, db.suppression.c.reason)).all(),
+                             columns=["email", "reason"])
+    return found.set_index("email")["reason"].astype("str")
+
+
+def suppress(engine: Engine, emails: list[str], reason: str, source: str) -> int:
+    """Add addresses to the global suppression list; returns how many were new."""
+    now = datetime.now(timezone.utc)
+    normalised = sorted({e.strip().lower() for e in emails if e.strip()})
+    with engine.begin() as conn:
+        before = conn.execute(sa.select(sa.func.count()).select_from(db.suppression)).scalar_one()
+        db.insert_ignoring_conflicts(
+            conn, db.suppression,
+            [{"email": e, "reason": reason, "source": source, "suppressed_at": now} for e in normalised],
+        )
+        after = conn.execute(sa.select(sa.func.count()).select_from(db.suppression)).scalar_one()
+    return after - before
+
+
+def record_events(engine: Engine, events: pd.DataFrame) -> None:
+    """Store events (columns: event_id, campaign, email, kind, occurred_at, detail); repeats are ignored."""
+    unknown = sorted(set(events["kind"]) - set(EVENT_KINDS))
+    if unknown:
+        raise ValueError(f"unknown event kind(s) {', '.join(unknown)}; expected one of {', '.join(EVENT_KINDS)}")
+    occurred = pd.to_datetime(events["occurred_at"], utc=True)
+    rows = events.assign(
+        email=events["email"].str.strip().str.lower(),
+        occurred_at=occurred.dt.to_pydatetime(),
+        day=occurred.dt.strftime("%Y-%m-%d"),
+        detail=events.get("detail", pd.Series("", index=events.index)).fillna(""),
+    )[["event_id", "campaign", "email", "kind", "day", "occurred_at", "detail"]]
+    with engine.begin() as conn:
+        db.insert_ignoring_conflicts(conn, db.events, db.records(rows))
+
+
+def events_for(engine: Engine, campaign: str, day: str) -> pd.DataFrame:
+    query = sa.select(db.events.c.email, db.events.c.kind, db.events.c.occurred_at, db.events.c.detail).where(
+        db.events.c.campaign == campaign, db.events.c.day == day
+    ).order_by(db.events.c.occurred_at, db.events.c.event_id)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=["email", "kind", "occurred_at", "detail"])
+
+
+def apply_events(engine: Engine, campaign: str, folded: pd.DataFrame) -> None:
+    """Move leads to replied / bounced / unsubscribed and suppress where the event says so."""
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        for status, group in folded.groupby("status"):
+            conn.execute(
+                db.leads.update()
+                .where(db.leads.c.campaign == campaign, db.leads.c.email.in_(group["email"].tolist()))
+                .values(status=_status_case(sa.literal(status), "final"))
+            )
+        to_suppress = folded[folded["suppress"]]
+        db.insert_ignoring_conflicts(
+            conn, db.suppression,
+            [{"email": e, "reason": s, "source": f"event:{campaign}", "suppressed_at": now}
+             for e, s in to_suppress[["email", "status"]].itertuples(index=False)],
+        )
+
+
+def export_leads(engine: Engine, campaign: str, status: str | None = None) -> pd.DataFrame:
+    """One row per lead of a campaign, in the order they were first seen."""
+    t = db.leads
+    query = sa.select(
+        t.c.email, t.c.status, t.c.icp_score.label("score"), t.c.tier, t.c.sequence, t.c.reason,
+        t.c.score_breakdown, t.c.first_name, t.c.last_name, t.c.title, t.c.company, t.c.domain,
+        t.c.first_seen, t.c.updated_on,
+    ).where(t.c.campaign == campaign).order_by(t.c.first_seen, t.c.email)
+    if status:
+        query = query.where(t.c.status == status)
+    with engine.connect() as conn:
+        result = conn.execute(query)
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def lead_status_counts(engine: Engine, campaign: str) -> dict[str, int]:
+    query = sa.select(db.leads.c.status, sa.func.count()).where(db.leads.c.campaign == campaign).group_by(db.leads.c.status)
+    with engine.connect() as conn:
+        return {s: int(n) for s, n in conn.execute(query).all()}

@@ -1,0 +1,81 @@
+"""Offline verification of email addresses (the `enriched` stage, first depth).
+
+Adds these columns to a lead table:
+- `email_valid` (bool) and `email_problem` (str, "" when valid): full syntax check
+  by email-validator, without any network lookup.
+- `role_account` (bool): the whole local part names a function (info@, sales+x@), not a person.
+- `free_mail` (bool): a consumer mailbox provider (gmail.com, ...).
+- `disposable` (bool): a throw-away mailbox service, subdomains included.
+- `mx` (str): "unknown" here; an MX lookup belongs where a resolver is reachable.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import pandas as pd
+from email_validator import EmailNotValidError, validate_email
+
+
+def _listed(name: str) -> frozenset[str]:
+    text = resources.files("cam_core.data").joinpath(name).read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@cache
+def free_mail_domains() -> frozenset[str]:
+    return _listed("free_mail_domains.txt")
+
+
+@cache
+def role_local_parts() -> frozenset[str]:
+    return _listed("role_accounts.txt")
+
+
+@cache
+def disposable_domains() -> frozenset[str]:
+    return _listed("disposable_domains.txt")
+
+
+def _syntax_problem(email: str) -> str:
+    try:
+        validate_email(email, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        return str(exc)
+    return ""
+
+
+def _parent_domains(domains: pd.Series) -> pd.Series:
+    """The registrable-looking parent (last two labels) of each domain."""
+    return domains.str.extract(r"([^.]+\.[^.]+)$", expand=False).fillna("")
+
+
+def verify(leads: pd.DataFrame) -> pd.DataFrame:
+    """The lead table with the verification columns added."""
+    out = leads.copy()
+    emails = out["email"].astype("str")
+    # email-validator checks one address at a time; call it once per distinct address.
+    unique = pd.Series(emails.unique())
+    problems = pd.Series(unique.map(_syntax_problem).to_numpy(), index=unique.to_numpy(), dtype="str")
+    out["email_problem"] = emails.map(problems).fillna("").astype("str")
+    out["email_valid"] = out["email_problem"] == ""
+
+    local = emails.str.extract(r"^([^@]*)@", expand=False).fillna("")
+    domain = emails.str.extract(r"@([^@]+)$", expand=False).fillna("")
+    # Whole local part only (sub-address dropped): "dev.kumar@" is a person, "dev@" is not.
+    out["role_account"] = local.str.replace(r"\+.*$", "", regex=True).isin(role_local_parts())
+    out["free_mail"] = domain.isin(free_mail_domains())
+    disposable = disposable_domains()
+    out["disposable"] = domain.isin(disposable) | _parent_domains(domain).isin(disposable)
+    out["mx"] = "unknown"
+    return out
+
+
+def verification_counts(verified: pd.DataFrame) -> dict[str, int]:
+    return {
+        "invalid_syntax": int((~verified["email_valid"]).sum()),
+        "role_account": int(verified["role_account"].sum()),
+        "free_mail": int(verified["free_mail"].sum()),
+        "disposable": int(verified["disposable"].sum()),
+    }

@@ -1,0 +1,1 @@
+"""Dagster wiring for CAM: assets that call `cam_core`, resources that wrap it, one `Definitions`."""

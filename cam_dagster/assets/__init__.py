@@ -1,0 +1,1 @@
+"""One module per asset; the module and the asset share a name."""

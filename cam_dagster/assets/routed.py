@@ -1,0 +1,30 @@
+import dagster as dg
+import pandas as pd
+
+from cam_core import store
+from cam_core.leads import TIERS
+from cam_core.routing import route
+from cam_dagster import metadata
+from cam_dagster.partitions import cam_partitions, campaign_day
+from cam_dagster.resources import CamResource
+
+
+@dg.asset(partitions_def=cam_partitions, group_name="selection", kinds={"pandas", "sql"})
+def routed(context: dg.AssetExecutionContext, cam: CamResource, qualified: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    """Qualified leads with their tier (the campaign's cut-offs) and the sequence
+    that tier enrols in. New leads are enrolled in the `enrolments` table; a lead
+    enrolled on an earlier day keeps its sequence and is not enrolled again."""
+    partition = campaign_day(context.partition_key)
+    campaign = cam.campaign(partition.campaign)
+    result = route(qualified, campaign, store.enrolled_before(cam.engine, partition.campaign, partition.day))
+    store.save_routing(cam.engine, partition.campaign, partition.day, result)
+    tiers = result["tier"].value_counts()
+    return dg.Output(
+        result,
+        metadata={
+            **metadata.rows(len(qualified), len(result)),
+            **metadata.counts("tier", {t: int(tiers.get(t, 0)) for t in TIERS}),
+            **metadata.counts("sequence", result["sequence"].value_counts()),
+            **metadata.counts("enrolment", result["enrolment"].value_counts()),
+        },
+    )

@@ -1,0 +1,40 @@
+"""The one partitioning every CAM asset shares: a campaign on a day.
+
+Dagster orders multi-partition dimensions by name, so a key reads
+`<campaign>|<date>` (for example `demo|2026-11-25`); build keys with
+`partition_key()`, never by formatting strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+CAMPAIGN_DIMENSION = "campaign"
+DATE_DIMENSION = "date"
+
+campaign_partitions = dg.DynamicPartitionsDefinition(name=CAMPAIGN_DIMENSION)
+# end_offset=1 makes today a partition too: outreach runs during the day it is for.
+date_partitions = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_offset=1)
+cam_partitions = dg.MultiPartitionsDefinition(
+    {CAMPAIGN_DIMENSION: campaign_partitions, DATE_DIMENSION: date_partitions}
+)
+
+
+@dataclass(frozen=True)
+class CampaignDay:
+    campaign: str
+    day: str  # YYYY-MM-DD
+
+
+def partition_key(campaign: str, day: str) -> dg.MultiPartitionKey:
+    return dg.MultiPartitionKey({CAMPAIGN_DIMENSION: campaign, DATE_DIMENSION: day})
+
+
+def campaign_day(key: str | dg.MultiPartitionKey) -> CampaignDay:
+    """The campaign and day of a partition key, whichever form Dagster hands over."""
+    if not isinstance(key, dg.MultiPartitionKey):
+        key = cam_partitions.get_partition_key_from_str(key)
+    dims = key.keys_by_dimension
+    return CampaignDay(campaign=dims[CAMPAIGN_DIMENSION], day=dims[DATE_DIMENSION])
