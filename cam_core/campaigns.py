@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from cam_core.leads import SCORABLE_COLUMNS, TIERS
 
@@ -150,18 +150,24 @@ class Campaign(_Strict):
             raise ValueError(f"unknown time zone {zone!r}; use an IANA name such as 'Europe/Paris'") from None
         return zone
 
-    @model_validator(mode="after")
-    def _routes_complete(self) -> "Campaign":
-        missing = [t for t in TIERS if t not in self.routing]
+    @field_validator("routing")
+    @classmethod
+    def _routes_complete(cls, routing: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        # A field validator, not a model one, so the error names `routing` rather than
+        # "(top level)" with the whole campaign as its input.
+        missing = [t for t in TIERS if t not in routing]
         if missing:
-            raise ValueError(f"routing needs a sequence for every tier; missing: {', '.join(missing)}")
-        unknown = sorted({s for s in self.routing.values() if s not in self.sequences})
+            raise ValueError(f"needs a sequence for every tier; missing: {', '.join(missing)}")
+        sequences = info.data.get("sequences")
+        if sequences is None:  # the sequences themselves are invalid and reported on their own
+            return routing
+        unknown = [f"{tier} -> {name!r}" for tier, name in routing.items() if name not in sequences]
         if unknown:
             raise ValueError(
-                f"routing names sequences that are not defined: {', '.join(unknown)}; "
-                f"defined: {', '.join(sorted(self.sequences))}"
+                f"names sequences that are not defined: {', '.join(unknown)}; "
+                f"defined: {', '.join(sorted(sequences))}"
             )
-        return self
+        return routing
 
 
 class CampaignError(ValueError):

@@ -25,6 +25,7 @@ def fold_events(events: pd.DataFrame) -> pd.DataFrame:
     out["status"] = np.select(
         [out["bounce"] > 0, (out["complaint"] > 0) | (out["unsubscribe"] > 0), out["reply"] > 0],
         ["bounced", "unsubscribed", "replied"],
+        default="",
     )
     out["status"] = out["status"].astype("str")
     out["suppress"] = out["status"].isin(["bounced", "unsubscribed"])

@@ -59,7 +59,10 @@ def _header_key(header: str) -> str:
 
 def _decode(raw: bytes, path: Path) -> str:
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise IntakeError(f"{path.name}: starts like UTF-16 but is damaged or truncated; save it as UTF-8 CSV") from None
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             return raw.decode(encoding)
@@ -82,7 +85,13 @@ def read_lead_file(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         text = _decode(path.read_bytes(), path)
     except OSError as exc:
         raise IntakeError(f"{path.name}: cannot read the file ({exc.strerror})") from None
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text[:_SNIFF_BYTES])))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text[:_SNIFF_BYTES]))
+    try:
+        records = list(reader)
+    except csv.Error as exc:  # e.g. a quote opened and never closed swallows the rest of the file
+        raise IntakeError(
+            f"{path.name}: cannot parse as CSV near line {reader.line_num} ({exc}); check for an unclosed quote"
+        ) from None
     # Blank lines are not rows anyone wrote; keep the spreadsheet row numbers honest anyway.
     numbered = [(i + 1, r) for i, r in enumerate(records) if any(cell.strip() for cell in r)]
     if not numbered:

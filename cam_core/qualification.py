@@ -24,7 +24,7 @@ def qualify(scored: pd.DataFrame, rules: Qualification, suppressed: pd.Series) -
     out = scored.copy()
     score = out["icp_score"].astype("int64")
     score_text = score.astype("str")
-    suppression = out["email"].map(suppressed)
+    suppression = out["email"].map(suppressed).astype("object")
     conditions = [
         suppression.notna().to_numpy(),
         (~out["email_valid"]).to_numpy(),

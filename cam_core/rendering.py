@@ -71,6 +71,8 @@ def render_step(due: pd.DataFrame, campaign: Campaign, step: int, secret: str) -
             body = env.from_string(template.body).render(context)
         except TemplateError as exc:
             raise TemplateProblem(f"{where}: template error: {exc}") from None
+        except Exception as exc:  # {{ 1/0 }}, a sandboxed range too big, ...: still the template's fault
+            raise TemplateProblem(f"{where}: template error: {type(exc).__name__}: {exc}") from None
         link = unsubscribe_url(sender.unsubscribe_url, make_token(campaign.name, lead["email"], secret))
         subjects.append(" ".join(subject.split()))
         bodies.append(body.rstrip() + footer(sender.postal_address, link))

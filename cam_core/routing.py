@@ -27,7 +27,7 @@ def route(qualified: pd.DataFrame, campaign: Campaign, enrolled_before: pd.Serie
     """`enrolled_before` maps email -> sequence for leads enrolled on an earlier day."""
     out = qualified[qualified["qualification"] == QUALIFIED].reset_index(drop=True)
     out["tier"] = tiers_for(out["icp_score"], campaign)
-    previous = out["email"].map(enrolled_before)
+    previous = out["email"].map(enrolled_before).astype("object")
     out["sequence"] = previous.fillna(out["tier"].map(campaign.routing)).astype("str")
     out["enrolment"] = np.where(previous.notna(), "already_enrolled", "new")
     out["enrolment"] = out["enrolment"].astype("str")

@@ -27,7 +27,8 @@ def make_token(campaign: str, email: str, secret: str) -> str:
 def read_token(token: str, secret: str) -> tuple[str, str] | None:
     """(campaign, email) for a genuine token, None for a forged or damaged one."""
     payload, _, signature = token.partition(".")
-    if not payload or not hmac.compare_digest(signature, _sign(payload, secret)):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (TypeError).
+    if not payload or not hmac.compare_digest(signature.encode(), _sign(payload, secret).encode()):
         return None
     try:
         campaign, email = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().split("\n", 1)

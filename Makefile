@@ -1,0 +1,39 @@
+# CAM's entry points. `make demo` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+# Every entry point shares one state: the CAM home and the Dagster instance.
+export CAM_HOME     ?= $(CURDIR)/.cam
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+
+.PHONY: demo test dev install install-test clean
+
+demo: $(VENV)/.installed      ## create .venv, install, run the whole graph on embedded defaults
+	$(BIN)/cam demo
+
+test: $(VENV)/.installed-test ## install the test extras and run the whole suite
+	$(BIN)/python -m pytest
+
+dev: $(VENV)/.installed       ## open the Dagster UI on the same state as `make demo`
+	@mkdir -p "$(DAGSTER_HOME)"
+	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+	$(BIN)/dagster dev -w workspace.yaml
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) install --quiet -c constraints.txt -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install --quiet -c constraints.txt -e ".[test]"
+	@touch $@
+
+clean:                        ## remove the demo state (not the virtualenv)
+	rm -rf .cam .dagster

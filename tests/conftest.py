@@ -1,0 +1,89 @@
+"""Shared test set-up: a CAM home and a Dagster instance per test, never the user's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from cam_core.db import engine_for
+from cam_core.demo import DEMO_CAMPAIGN, write_demo_home
+from cam_core.landing import land_file
+from cam_core.settings import HomeLayout, default_database_url
+from cam_dagster.definitions import ASSETS
+from cam_dagster.io_manager import PartitionedParquetIOManager
+from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
+from cam_dagster.resources import CamResource
+
+DAY = "2026-11-24"
+
+
+@pytest.fixture
+def cam_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> HomeLayout:
+    """CAM_HOME and DAGSTER_HOME in a temporary folder; no database URL from outside."""
+    monkeypatch.setenv("CAM_HOME", str(tmp_path / "cam"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    monkeypatch.delenv("CAM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CAM_UNSUBSCRIBE_SECRET", raising=False)
+    (tmp_path / "dagster").mkdir()
+    return HomeLayout(tmp_path / "cam").ensure()
+
+
+@pytest.fixture
+def demo_home(cam_env: HomeLayout) -> HomeLayout:
+    """The demo campaign with its sample CSV landed for DAY."""
+    _, sample = write_demo_home(cam_env.campaigns, cam_env.samples)
+    land_file(cam_env, sample, DEMO_CAMPAIGN, DAY)
+    return cam_env
+
+
+@pytest.fixture
+def engine(cam_env: HomeLayout):
+    return engine_for(default_database_url(cam_env.root))
+
+
+@pytest.fixture
+def instance() -> dg.DagsterInstance:
+    with dg.instance_for_test() as test_instance:
+        test_instance.add_dynamic_partitions(CAMPAIGN_DIMENSION, [DEMO_CAMPAIGN])
+        yield test_instance
+
+
+@pytest.fixture
+def resources(cam_env: HomeLayout) -> dict[str, object]:
+    return {
+        "cam": CamResource(home=str(cam_env.root)),
+        "io_manager": PartitionedParquetIOManager(base_dir=str(cam_env.data)),
+    }
+
+
+@pytest.fixture
+def run_assets(instance: dg.DagsterInstance, resources: dict[str, object]):
+    """Materialize a selection of CAM's assets for one partition; returns the result."""
+
+    def run(selection: Sequence[str] | str = "*", campaign: str = DEMO_CAMPAIGN, day: str = DAY,
+            raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            ASSETS, instance=instance, resources=resources, partition_key=partition_key(campaign, day),
+            selection=selection, raise_on_error=raise_on_error,
+        )
+
+    return run
+
+
+def stored(home: HomeLayout, asset: str, campaign: str = DEMO_CAMPAIGN, day: str = DAY) -> pd.DataFrame:
+    """What the IO manager stored for one asset and partition."""
+    return pd.read_parquet(home.data / asset / campaign / f"{day}.parquet")
+
+
+def metadata_of(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, object]:
+    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
