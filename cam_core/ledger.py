@@ -12,6 +12,7 @@ its Idempotency-Key), so that repair never produces a second copy.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import pandas as pd
@@ -90,14 +91,31 @@ def claim(engine: Engine, campaign: str, day: str, batch: pd.DataFrame, cap: int
     return batch[batch["send_key"].isin(fresh["send_key"]) | repair]
 
 
-def complete(engine: Engine, send_key: str, message_id: str, location: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            db.sends.update().where(db.sends.c.send_key == send_key)
-            .values(status=SENT, message_id=message_id, location=location, error=None, sent_at=datetime.now(timezone.utc))
-        )
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed send."""
+
+    send_key: str
+    status: str                  # SENT or FAILED
+    message_id: str | None = None
+    location: str | None = None
+    error: str | None = None
 
 
-def fail(engine: Engine, send_key: str, error: str) -> None:
+def record_outcomes(engine: Engine, outcomes: list[Outcome]) -> None:
+    """Complete claimed rows, all in one transaction."""
+    if not outcomes:
+        return
+    now = datetime.now(timezone.utc)
+    update = (
+        db.sends.update()
+        .where(db.sends.c.send_key == sa.bindparam("b_key"))
+        .values(status=sa.bindparam("b_status"), message_id=sa.bindparam("b_message_id"),
+                location=sa.bindparam("b_location"), error=sa.bindparam("b_error"), sent_at=sa.bindparam("b_sent_at"))
+    )
     with engine.begin() as conn:
-        conn.execute(db.sends.update().where(db.sends.c.send_key == send_key).values(status=FAILED, error=error[:2000]))
+        conn.execute(update, [
+            {"b_key": o.send_key, "b_status": o.status, "b_message_id": o.message_id, "b_location": o.location,
+             "b_error": o.error[:2000] if o.error else None, "b_sent_at": now if o.status == SENT else None}
+            for o in outcomes
+        ])

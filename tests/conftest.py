@@ -18,8 +18,25 @@ from cam_dagster.definitions import ASSETS
 from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
 from cam_dagster.resources import CamResource
+from postgres_server import PostgresServer
 
 DAY = "2026-11-24"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL server for the session; each test that asks gets its own database."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Tests that take this run twice: on the SQLite default and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return default_database_url(tmp_path / "cam")
+    return request.getfixturevalue("postgres").new_database()
 
 
 @pytest.fixture
@@ -42,8 +59,8 @@ def demo_home(cam_env: HomeLayout) -> HomeLayout:
 
 
 @pytest.fixture
-def engine(cam_env: HomeLayout):
-    return engine_for(default_database_url(cam_env.root))
+def engine(cam_env: HomeLayout, database_url: str):
+    return engine_for(database_url)
 
 
 @pytest.fixture
@@ -54,9 +71,9 @@ def instance() -> dg.DagsterInstance:
 
 
 @pytest.fixture
-def resources(cam_env: HomeLayout) -> dict[str, object]:
+def resources(cam_env: HomeLayout, database_url: str) -> dict[str, object]:
     return {
-        "cam": CamResource(home=str(cam_env.root)),
+        "cam": CamResource(home=str(cam_env.root), database_url=database_url),
         "io_manager": PartitionedParquetIOManager(base_dir=str(cam_env.data)),
     }
 
