@@ -344,10 +344,13 @@ def test_route_enrols_qualified_leads_in_their_tiers_sequence() -> None:
     ]
 
 
-def test_a_cold_tier_is_routed_when_the_campaign_qualifies_below_cool() -> None:
-    campaign = _campaign(routing={"hot": "fast_track", "warm": "fast_track", "cool": "standard", "cold": "standard"})
+def test_a_qualified_lead_below_cool_is_cold_and_gets_the_cold_sequence() -> None:
+    campaign = _campaign(
+        qualification={"qualify_at": 20, "review_at": 10},
+        routing={"hot": "fast_track", "warm": "fast_track", "cool": "standard", "cold": "fast_track"},
+    )
     routed = route(_qualified([("low@acme.example", 20, QUALIFIED)]), campaign, pd.Series(dtype="str"))
-    assert routed[["tier", "sequence"]].values.tolist() == [["cold", "standard"]]
+    assert routed[["tier", "sequence"]].values.tolist() == [["cold", "fast_track"]]
 
 
 def test_an_already_enrolled_lead_keeps_its_previous_sequence() -> None:
