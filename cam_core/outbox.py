@@ -44,7 +44,8 @@ _POLICY = policy.default.clone(max_line_length=998)
 def build_message(message: dict[str, Any], campaign: str) -> EmailMessage:
     """One rendered batch row as an RFC 5322 message with one-click unsubscribe headers."""
     email = EmailMessage(policy=_POLICY)
-    name = f"{message.get('first_name') or ''} {message.get('last_name') or ''}".strip()
+    parts = [message.get("first_name"), message.get("last_name")]
+    name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())  # NaN and None are no name
     email["From"] = message["from_email"]
     email["To"] = formataddr((name, message["email"])) if name else message["email"]
     email["Reply-To"] = message["reply_to"]

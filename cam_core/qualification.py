@@ -3,7 +3,7 @@
 Adds to a scored lead table:
 - `qualification` (str): "qualified", "review" or "rejected".
 - `reason` (str): why, in words a person can act on, e.g. "score 82 >= qualify_at 60"
-  or "role account (info@...)".
+  or "role account, not a person".
 The first rule that applies wins, in this order: suppressed, invalid email,
 disposable domain, role account, free mail (where the campaign rejects them),
 then the score against `qualify_at` and `review_at`.

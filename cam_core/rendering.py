@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import cache
 
 import pandas as pd
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from cam_core.campaigns import Campaign
@@ -53,33 +53,34 @@ def render_step(due: pd.DataFrame, campaign: Campaign, step: int, secret: str) -
     """Render step `step` (1-based) of each due lead's sequence; `due` has the lead and tier columns."""
     if due.empty:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c == "step" else "str") for c in BATCH_COLUMNS})
-    env = _environment()
     sender = campaign.sender
     out = due.reset_index(drop=True).copy()
     out["step"] = step
     out["send_key"] = send_keys(campaign.name, out["email"], out["step"])
+    compiled: dict[str, tuple[Template, Template]] = {}
     subjects: list[str] = []
     bodies: list[str] = []
-    links: list[str] = []
-    for lead in out.to_dict("records"):
+    for lead in out[["email", "sequence", *TEMPLATE_FIELDS]].fillna("").astype("str").to_dict("records"):
         where = f"campaign {campaign.name}, sequence {lead['sequence']}, step {step}"
-        template = campaign.sequences[lead["sequence"]].steps[step - 1]
-        context = {f: ("" if pd.isna(lead.get(f)) else str(lead.get(f, ""))) for f in TEMPLATE_FIELDS}
-        context["campaign"] = campaign.name
+        context = {**{f: lead[f] for f in TEMPLATE_FIELDS}, "campaign": campaign.name}
         try:
-            subject = env.from_string(template.subject).render(context)
-            body = env.from_string(template.body).render(context)
+            if lead["sequence"] not in compiled:
+                source = campaign.sequences[lead["sequence"]].steps[step - 1]
+                compiled[lead["sequence"]] = (_environment().from_string(source.subject),
+                                              _environment().from_string(source.body))
+            subject_template, body_template = compiled[lead["sequence"]]
+            subject = subject_template.render(context)
+            body = body_template.render(context)
         except TemplateError as exc:
             raise TemplateProblem(f"{where}: template error: {exc}") from None
         except Exception as exc:  # {{ 1/0 }}, a sandboxed range too big, ...: still the template's fault
             raise TemplateProblem(f"{where}: template error: {type(exc).__name__}: {exc}") from None
-        link = unsubscribe_url(sender.unsubscribe_url, make_token(campaign.name, lead["email"], secret))
         subjects.append(" ".join(subject.split()))
-        bodies.append(body.rstrip() + footer(sender.postal_address, link))
-        links.append(link)
+        bodies.append(body.rstrip())
+    tokens = [make_token(campaign.name, email, secret) for email in out["email"]]
+    out["unsubscribe_url"] = [unsubscribe_url(sender.unsubscribe_url, t) for t in tokens]
+    out["body_text"] = pd.Series(bodies, dtype="str") + [footer(sender.postal_address, link) for link in out["unsubscribe_url"]]
     out["subject"] = subjects
-    out["body_text"] = bodies
-    out["unsubscribe_url"] = links
     out["from_email"] = sender.from_email
     out["reply_to"] = sender.reply_to or sender.from_email
     mailto = f"mailto:unsubscribe@{sender_domain(sender.from_email)}?subject=unsubscribe"
