@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from cam_core import settings
 from cam_core.campaigns import Campaign, CampaignError, CampaignSet, campaign_by_name, load_campaigns
 from cam_core.db import engine_for
+from cam_core.http import RetryPolicy
 from cam_core.outbox import OutboxSender, Sender
 from cam_core.resend_sender import DEFAULT_API_URL, ResendSender
 from cam_core.settings import HomeLayout
@@ -30,6 +31,7 @@ class ResendResource(dg.ConfigurableResource):
     api_key: str = Field(default="", description="Resend API key (RESEND_API_KEY)")
     api_url: str = Field(default=DEFAULT_API_URL, description="Resend API address (RESEND_API_URL)")
     timeout_seconds: float = Field(default=10.0, description="per-call timeout")
+    retry_base_delay: float = Field(default=1.0, description="first backoff after a 5xx or timeout, doubling")
 
     def problem(self, campaign: Campaign) -> str | None:
         """Why this campaign cannot send, or None."""
@@ -39,7 +41,8 @@ class ResendResource(dg.ConfigurableResource):
         return None
 
     def sender(self, campaign: Campaign) -> ResendSender:
-        return ResendSender(self.api_key, self.api_url, campaign=campaign.name, timeout=self.timeout_seconds)
+        return ResendSender(self.api_key, self.api_url, campaign=campaign.name, timeout=self.timeout_seconds,
+                            retry=RetryPolicy(attempts=6, base_delay=self.retry_base_delay, max_delay=30.0))
 
 
 class CamResource(dg.ConfigurableResource):
