@@ -29,7 +29,9 @@ def _accounted(result: HarvestResult) -> HarvestResult:
     assert len(result.leads) + len(result.rejects) == result.rows_read
     assert list(result.leads.columns) == list(LEAD_COLUMNS)
     assert list(result.rejects.columns) == list(REJECT_COLUMNS)
-    assert not result.leads["email"].duplicated().any()
+    with_email = result.leads[result.leads["email"] != ""]
+    assert not with_email["email"].duplicated().any()
+    assert (result.leads["needs_email"] == (result.leads["email"] == "")).all()
     assert (result.rejects["reason"].str.len() > 0).all()
     where = pd.concat([result.leads[["source_file", "source_row"]], result.rejects[["source_file", "source_row"]]])
     assert not where.duplicated().any(), "a row was both accepted and rejected, or rejected twice"
@@ -71,10 +73,12 @@ def test_a_typical_export(tmp_path: Path) -> None:
 
     assert result.rows_read == 8
     assert result.files == ["apollo.csv"]
-    assert sorted(result.leads["email"]) == ["ada@acme.example", "dennis@tyrell.example", "linus@gmail.com"]
+    assert sorted(result.leads["email"]) == ["", "ada@acme.example", "dennis@tyrell.example", "linus@gmail.com"]
+    # Alan has no email but a name and a company: kept for enrichment to find his address.
+    alan = result.leads[result.leads["email"] == ""].iloc[0]
+    assert (alan["first_name"], alan["source_row"], alan["needs_email"]) == ("Alan", 4, True)
     assert result.rejects[["source_row", "reason"]].values.tolist() == [
-        [3, "malformed_email"], [4, "missing_email"], [5, "duplicate_email"], [7, "malformed_email"],
-        [8, "malformed_email"],
+        [3, "malformed_email"], [5, "duplicate_email"], [7, "malformed_email"], [8, "malformed_email"],
     ]
     # A rejected malformed address is shown as the user wrote it, so they can find it.
     assert _reject(result, 3)["email"] == "not-an-email"
@@ -160,11 +164,12 @@ def test_a_semicolon_delimited_cp1252_file(tmp_path: Path) -> None:
     result = _accounted(harvest([path]))
 
     assert result.rows_read == 3
-    assert sorted(result.leads["email"]) == ["jose@garcia.example", "zoe@mueller.example"]
+    assert sorted(result.leads["email"]) == ["", "jose@garcia.example", "zoe@mueller.example"]
     zoe = _lead(result, "zoe@mueller.example")
     assert (zoe["last_name"], zoe["company"], zoe["country"]) == ("Müller", "Café Crème GmbH", "Deutschland")
     assert _lead(result, "jose@garcia.example")["company"] == "Señor, S.A."  # the comma is not a separator here
-    assert _reject(result, 4)["reason"] == "missing_email"
+    soren = result.leads[result.leads["needs_email"]].iloc[0]  # no email, but a name and a company
+    assert (soren["first_name"], soren["last_name"], soren["company"]) == ("Søren", "Nørgaard", "Øresund ApS")
 
 
 def test_a_utf8_file_with_a_byte_order_mark(tmp_path: Path) -> None:
@@ -196,15 +201,29 @@ def test_a_damaged_utf16_file_is_a_clear_error(tmp_path: Path) -> None:
         harvest([path])
 
 
-def test_a_file_without_an_email_column_rejects_every_row_and_says_why(tmp_path: Path) -> None:
+def test_a_file_without_an_email_column_keeps_named_people_for_enrichment(tmp_path: Path) -> None:
     good = _write(tmp_path, "good.csv", "Email\nann@acme.example\n")
-    bad = _write(tmp_path, "contacts.csv", "Name,Phone,Company\nAda,123,Acme\nBob,456,Globex\n\nCat,789,Hooli\n")
+    names = _write(tmp_path, "contacts.csv", "Name,Phone,Company\nAda Lovelace,123,Acme\nBob,456,Globex\n\nCat,789,\n")
+
+    result = _accounted(harvest([good, names]))
+
+    assert result.rows_read == 4
+    waiting = result.leads[result.leads["needs_email"]]
+    assert waiting[["first_name", "last_name", "company"]].values.tolist() == [["Ada", "Lovelace", "Acme"], ["Bob", "", "Globex"]]
+    assert '"Phone":"123"' in waiting.iloc[0]["extra"]  # the unknown column is kept, not dropped
+    # Cat has neither an email nor a company to look one up by.
+    assert _reject(result, 5, "contacts.csv")["reason"].startswith("missing_email")
+
+
+def test_a_file_naming_nobody_rejects_every_row_and_says_why(tmp_path: Path) -> None:
+    good = _write(tmp_path, "good.csv", "Email\nann@acme.example\n")
+    bad = _write(tmp_path, "phones.csv", "Phone,City\n123,Paris\n456,Oslo\n\n789,Rome\n")
 
     result = _accounted(harvest([good, bad]))
 
     assert result.rows_read == 4
     assert list(result.leads["email"]) == ["ann@acme.example"]  # the other file still counts
-    rejected = result.rejects[result.rejects["source_file"] == "contacts.csv"]
+    rejected = result.rejects[result.rejects["source_file"] == "phones.csv"]
     assert rejected["source_row"].tolist() == [2, 3, 5]
     assert rejected["reason"].str.startswith("no_email_column (name one column: email,").all()
 
@@ -265,8 +284,9 @@ def test_the_demo_export_is_fully_accounted_for(tmp_path: Path) -> None:
     # 100 people + re-exports of rows 0, 40, 80 (each with an email).
     assert result.rows_read == 103
     reasons = result.rejects["reason"].value_counts().to_dict()
-    assert reasons == {"missing_email": 2, "malformed_email": 2, "duplicate_email": 3}
-    assert len(result.leads) == 96
+    assert reasons == {"malformed_email": 2, "duplicate_email": 3}
+    # The two people exported without an email have a LinkedIn profile: kept for enrichment.
+    assert len(result.leads) == 98 and result.leads["needs_email"].sum() == 2
 
 
 # --- property: nothing crashes, nothing is lost ---------------------------------------------------
@@ -300,13 +320,15 @@ def test_any_bytes_are_harvested_or_refused_cleanly(headers: list[bytes], bodies
         try:
             result = harvest(paths)
         except IntakeError as exc:
-            # Only a file that claims to be UTF-16 and is not may be refused as a whole.
-            culprits = [p.name for p, data in zip(paths, files) if data.startswith(_UTF16_BOMS)]
+            # Only a file that claims to be UTF-16 and is not, or holds NUL bytes (binary, not
+            # text), may be refused as a whole.
+            culprits = [p.name for p, data in zip(paths, files) if data.startswith(_UTF16_BOMS) or b"\x00" in data]
             assert culprits, exc
             assert any(name in str(exc) for name in culprits), exc
             return
     _accounted(result)
     assert (result.rejects["source_row"] >= 2).all() and (result.leads["source_row"] >= 2).all()
     assert result.rejects["reason"].str.split(" ").str[0].isin(
-        ["missing_email", "malformed_email", "duplicate_email", "too_many_fields", "no_email_column"]
+        ["missing_email", "malformed_email", "duplicate_email", "too_many_fields", "no_email_column",
+         "duplicate_linkedin", "duplicate_name_domain", "duplicate_name_company"]
     ).all()
