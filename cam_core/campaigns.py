@@ -17,6 +17,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from cam_core.intake_config import Intake
 from cam_core.leads import SCORABLE_COLUMNS, TIERS
 
 CAMPAIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -131,6 +132,7 @@ class Campaign(_Strict):
     routing: dict[Literal[TIERS], str]  # type: ignore[valid-type]
     sender: Sender
     targets: Targets = Targets()
+    intake: Intake = Intake()  # column mapping and lead sources (cam_core.intake_config)
 
     @field_validator("name")
     @classmethod

@@ -15,6 +15,7 @@ from cam_core.demo import DEMO_CAMPAIGN, write_demo_home
 from cam_core.landing import land_file
 from cam_core.settings import HomeLayout, default_database_url
 from cam_dagster.definitions import ASSETS
+from cam_dagster.apollo import ApolloSearchResource
 from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
 from cam_dagster.resources import CamResource
@@ -75,6 +76,7 @@ def resources(cam_env: HomeLayout, database_url: str) -> dict[str, object]:
     return {
         "cam": CamResource(home=str(cam_env.root), database_url=database_url),
         "io_manager": PartitionedParquetIOManager(base_dir=str(cam_env.data)),
+        "apollo_search_api": ApolloSearchResource(),  # no key: campaigns' Apollo searches are skipped
     }
 
 
