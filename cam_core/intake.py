@@ -164,3 +164,17 @@ def harvest(paths: list[Path], columns: Mapping[str, str] | None = None,
         files=[Path(p).name for p in paths],
         formats={Path(p).name: r[2] for p, r in zip(paths, read)},
     )
+
+
+def check_lead_file(path: Path, columns: Mapping[str, str] | None = None) -> int:
+    """Parse a whole file without keeping it: the number of data rows, or IntakeError naming the fix.
+
+    The inbox uses it to refuse an unreadable file before landing, so one bad
+    file cannot fail the partition's run for the good ones.
+    """
+    path = Path(path)
+    try:
+        shape = detect_shape(path, lambda row: recognised(row, columns))
+        return sum(len(batch) for batch in read_batches(path, shape, BATCH_ROWS))
+    except OSError as exc:
+        raise IntakeError(f"{path.name}: cannot read the file ({exc.strerror})") from None

@@ -13,6 +13,7 @@ from cam_dagster.assets.routed import routed
 from cam_dagster.assets.scored import scored
 from cam_dagster.assets.sent_emails import sent_emails
 from cam_dagster.apollo import apollo_search_from_env
+from cam_dagster.inbox_sensor import inbox_sensor
 from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.jobs import cam_pipeline
 from cam_dagster.resources import cam_resource_from_env
@@ -29,7 +30,7 @@ def build_definitions() -> dg.Definitions:
         assets=ASSETS,
         jobs=[cam_pipeline],
         schedules=[daily_outreach_schedule],
-        sensors=[campaign_partitions_sensor],
+        sensors=[campaign_partitions_sensor, inbox_sensor],
         resources={
             "cam": cam,
             "apollo_search_api": apollo_search_from_env(),
