@@ -31,7 +31,7 @@ DEFAULT_BASE_URL = "https://api.apollo.io"
 SEARCH_PATH = "/api/v1/mixed_people/api_search"
 RESULT_STEM = "apollo_search"
 RESULT_COLUMNS = ("first_name", "last_name", "title", "seniority", "company", "website", "domain", "industry",
-                  "employees", "country", "linkedin_url", "apollo_person_id", "apollo_last_name_hint")
+                  "employees", "country", "linkedin_url", "apollo_person_id")
 
 
 @dataclass
@@ -68,7 +68,9 @@ def _row(person: dict[str, Any]) -> dict[str, str]:
     last = str(person.get("last_name") or "")
     return {
         "first_name": str(person.get("first_name") or ""),
-        "last_name": last,
+        # The search hides most of the surname ("Lo***e"); the hint keeps two Adas at one company apart
+        # until enrichment (people match) brings the real name.
+        "last_name": last or str(person.get("last_name_obfuscated") or ""),
         "title": str(person.get("title") or ""),
         "seniority": str(person.get("seniority") or ""),
         "company": str(org.get("name") or person.get("organization_name") or ""),
@@ -79,8 +81,6 @@ def _row(person: dict[str, Any]) -> dict[str, str]:
         "country": str(person.get("country") or ""),
         "linkedin_url": str(person.get("linkedin_url") or ""),
         "apollo_person_id": str(person.get("id") or ""),
-        # The search hides most of the surname ("Lo***e"); kept as a hint, not as a name.
-        "apollo_last_name_hint": str(person.get("last_name_obfuscated") or ""),
     }
 
 
