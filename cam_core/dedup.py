@@ -4,7 +4,7 @@ against the leads a campaign already has.
 A row with an email is the same lead as another row with that email. A row
 without one (kept so enrichment can find the address) is the same lead as a row
 with the same LinkedIn profile, or the same name at the same company domain
-(or, where no domain is known, the same company name). A row with an email is
+or company name. A row with an email is
 never dropped in favour of one without. The first occurrence wins, and every
 duplicate names what it duplicates.
 """
@@ -31,7 +31,7 @@ def identity_keys(leads: pd.DataFrame) -> pd.DataFrame:
         {
             "linkedin": leads["linkedin_url"].fillna(""),
             "name_domain": (name + " @ " + domain).where((name != "") & (domain != ""), ""),
-            "name_company": (name + " @ " + company).where((name != "") & (domain == "") & (company != ""), ""),
+            "name_company": (name + " @ " + company).where((name != "") & (company != ""), ""),
         },
         index=leads.index,
     )
