@@ -26,7 +26,7 @@ __all__ = ["HarvestResult", "IntakeError", "harvest", "read_lead_file", "normali
 
 #: Generic header spellings (kept for callers of the earlier module); see `headers`.
 HEADER_ALIASES = GENERIC_ALIASES
-BATCH_ROWS = 100_000
+BATCH_ROWS = 20_000
 _IDENTITY_FIELDS = ("email", "linkedin_url", "first_name", "last_name", FULL_NAME)
 _TEXT_FIELDS = ("first_name", "last_name", "title", "seniority", "company", "website", "industry", "country")
 
@@ -65,7 +65,10 @@ def _extra(cells: pd.DataFrame, mapping: HeaderMap) -> pd.Series:
     if not mapping.extra:
         return pd.Series("", index=cells.index, dtype="str")
     kept = cells[mapping.extra].set_axis([mapping.header[p] for p in mapping.extra], axis=1)
-    as_json = pd.Series(kept.to_json(orient="records", lines=True, force_ascii=False).splitlines(), index=cells.index)
+    # JSON escapes "\n" inside values, so "\n" separates records; splitlines() would also cut
+    # at U+2028, U+0085 and the like, which JSON leaves as they are.
+    lines = kept.to_json(orient="records", lines=True, force_ascii=False).removesuffix("\n").split("\n")
+    as_json = pd.Series(lines if len(kept) else [], index=cells.index, dtype="str")
     return as_json.where(kept.apply(lambda c: c.str.strip() != "").any(axis=1), "").astype("str")
 
 

@@ -17,18 +17,26 @@ from cam_core.verification import free_mail_domains
 
 # Shape only: the full syntax check (email-validator) belongs to verification.
 EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# Whitespace spelled out (not \s) so pandas runs it in pyarrow's RE2 rather than Python's re,
+# row by row; NBSP and the line/paragraph separators are what spreadsheets leave behind.
+_SPACES = "[ \t\r\n\x0b\x0c\xa0\u2028\u2029]+"
 # Social and profile hosts are not a company's website.
 _NOT_COMPANY_SITES = r"^(?:[a-z0-9-]+\.)*(?:linkedin\.com|facebook\.com|twitter\.com|x\.com|instagram\.com|lnkd\.in)$"
 
 
 def text(values: pd.Series) -> pd.Series:
     """Strings with runs of whitespace (newlines in a cell too) collapsed to one space."""
-    return values.fillna("").astype("str").str.replace(r"\s+", " ", regex=True).str.strip()
+    return values.fillna("").astype("str").str.replace(_SPACES, " ", regex=True).str.strip()
 
 
 def emails(values: pd.Series) -> pd.Series:
+    values = values.fillna("").astype("str")
+    # NFKC runs in Python per value: only where there is something beyond ASCII to normalise.
+    wide = ~values.str.isascii()
+    if wide.any():
+        values = values.where(~wide, values[wide].str.normalize("NFKC"))
     return (
-        values.fillna("").astype("str").str.normalize("NFKC").str.strip()
+        values.str.strip()
         .str.replace(r"^mailto:", "", regex=True, case=False)
         .str.strip("<> \t\"'")
         .str.lower()
@@ -55,10 +63,10 @@ def company_domains(domain: pd.Series, website: pd.Series, email: pd.Series) -> 
 
 def linkedin_urls(values: pd.Series) -> pd.Series:
     raw = values.fillna("").astype("str").str.strip()
-    bare = raw.str.replace(r"^(?:https?://)?", "", regex=True, case=False).str.replace(r"[?#].*$", "", regex=True)
+    bare = raw.str.replace(r"^(?i:https?://)?", "", regex=True).str.replace(r"[?#].*", "", regex=True)
     bare = bare.str.rstrip("/")
-    profile = bare.str.extract(r"^(?:[a-z]{2,3}\.|www\.)?linkedin\.com/in/([^/]+)", flags=2, expand=False)  # re.I
-    other = bare.str.extract(r"^(?:[a-z]{2,3}\.|www\.)?linkedin\.com/(.+)$", flags=2, expand=False)
+    profile = bare.str.extract(r"^(?i:[a-z]{2,3}\.|www\.)?(?i:linkedin\.com/in/)([^/]+)", expand=False)
+    other = bare.str.extract(r"^(?i:[a-z]{2,3}\.|www\.)?(?i:linkedin\.com/)(.+)", expand=False)
     canonical = ("https://www.linkedin.com/in/" + profile.str.lower()).where(profile.notna())
     fallback = ("https://www.linkedin.com/" + other).where(other.notna(), "")
     return canonical.fillna(fallback).fillna("").astype("str")
