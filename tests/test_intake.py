@@ -332,3 +332,44 @@ def test_any_bytes_are_harvested_or_refused_cleanly(headers: list[bytes], bodies
         ["missing_email", "malformed_email", "duplicate_email", "too_many_fields", "no_email_column",
          "duplicate_linkedin", "duplicate_name_domain", "duplicate_name_company"]
     ).all()
+
+
+# --- property: well-formed exports of any encoding and delimiter lose no one ----------------------
+
+_POOL = ["ann@acme.example", "bo@globex.example", "zoé@müller.example", "li@initech.example"]
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufeff"), max_size=10)
+_EMAIL_CELL = st.one_of(
+    st.tuples(st.sampled_from(_POOL), st.booleans(), st.sampled_from(["", " ", "\t", "  "])).map(
+        lambda t: f"{t[2]}{t[0].upper() if t[1] else t[0]}{t[2]}"),
+    _TEXT,
+    st.just(""),
+)
+_MULTILINE = st.one_of(_TEXT, st.tuples(_TEXT, _TEXT).map(lambda t: f"{t[0]}\n{t[1]}"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(_EMAIL_CELL, _MULTILINE, _MULTILINE), max_size=20),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+)
+def test_exports_in_any_encoding_and_delimiter_keep_every_address(rows, delimiter, encoding) -> None:
+    import csv
+    import io
+
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(["Email", "Full Name", "Company"])
+    writer.writerows(rows)
+    data = buffer.getvalue().encode(encoding, errors="replace")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.csv"
+        path.write_bytes(data)
+        result = _accounted(harvest([path]))
+    written = [r for r in rows if any(cell.encode(encoding, errors="replace").decode(encoding).strip() for cell in r)]
+    assert result.rows_read == len(written)
+    # Every address from the pool, whatever its case and padding, is a lead exactly once.
+    expected = {r[0].strip().lower() for r in rows if r[0].strip().lower() in _POOL}
+    assert expected <= set(result.leads["email"])
+    dupes = result.rejects[result.rejects["reason"] == "duplicate_email"]
+    assert dupes["duplicate_of"].str.match(r"^export\.csv row \d+$").all()
