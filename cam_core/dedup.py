@@ -58,15 +58,16 @@ def find_duplicates(leads: pd.DataFrame, existing: pd.DataFrame | None = None) -
     has_email = leads["email"] != ""
 
     # Rows with an email: the first row with each address wins; a known address is a known lead.
-    with_email = leads[has_email]
-    known_email = with_email["email"].map(_known(existing).set_axis(existing["email"]).groupby(level=0).first())
-    repeated = with_email["email"].duplicated(keep="first")
-    first_row = where[with_email.index][~repeated].set_axis(with_email["email"][~repeated])
+    # (Series, not a filtered copy of the whole table: a million-row day stays affordable.)
+    email = leads["email"][has_email]
+    known_email = email.map(_known(existing).set_axis(existing["email"]).groupby(level=0).first())
+    repeated = email.duplicated(keep="first")
+    first_row = where[email.index][~repeated].set_axis(email[~repeated])
     reason[known_email.dropna().index] = "duplicate_email"
     origin[known_email.dropna().index] = known_email.dropna()
     in_day = repeated & known_email.isna()
     reason[in_day[in_day].index] = "duplicate_email"
-    origin[in_day[in_day].index] = with_email.loc[in_day, "email"].map(first_row)
+    origin[in_day[in_day].index] = email[in_day].map(first_row)
 
     # Rows without an email, by each identity in turn: a kept row with an email,
     # then a known lead, then an earlier row without an email.

@@ -149,6 +149,8 @@ def harvest(paths: list[Path], columns: Mapping[str, str] | None = None,
     read = [read_lead_file(p, columns) for p in paths]
     leads = pd.concat([empty_leads(), *(r[0] for r in read)], ignore_index=True)
     rejects = [r[1] for r in read]
+    formats = {Path(p).name: r[2] for p, r in zip(paths, read)}
+    del read  # the per-file tables are in `leads` now; holding both would double the peak
     rows_read = len(leads) + sum(len(r) for r in rejects)
 
     reason, origin = find_duplicates(leads, existing)
@@ -158,14 +160,15 @@ def harvest(paths: list[Path], columns: Mapping[str, str] | None = None,
     all_rejects = pd.concat([pd.DataFrame(columns=list(REJECT_COLUMNS)), *rejects], ignore_index=True)[list(REJECT_COLUMNS)]
     all_rejects["source_row"] = all_rejects["source_row"].astype("int64")
     all_rejects = all_rejects.astype({c: "str" for c in ("source_file", "email", "reason", "duplicate_of")})
-    accepted = leads[~dupes].reset_index(drop=True)[list(LEAD_COLUMNS)]
+    accepted = leads.loc[~dupes.to_numpy(), list(LEAD_COLUMNS)].reset_index(drop=True)
+    del leads
     assert len(accepted) + len(all_rejects) == rows_read, "harvest lost rows"
     return HarvestResult(
         leads=accepted,
         rejects=all_rejects.sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True),
         rows_read=rows_read,
         files=[Path(p).name for p in paths],
-        formats={Path(p).name: r[2] for p, r in zip(paths, read)},
+        formats=formats,
     )
 
 

@@ -169,3 +169,18 @@ def test_existing_leads_are_recognised_and_rows_without_email_match_them_by_name
         (3, "duplicate_name_domain", "existing lead grace@hopper.example (first seen 2026-11-02, qualified)"),
     ]
     assert result.leads["first_name"].tolist() == ["Alan"]
+
+
+def test_a_mapping_to_an_unknown_field_is_refused_with_the_field_path(tmp_path: Path):
+    from cam_core.campaigns import CampaignError, load_campaign
+    from cam_core.demo import demo_campaign_yaml
+
+    path = tmp_path / "acme.yaml"
+    path.write_text(demo_campaign_yaml() + "\nintake:\n  columns: {\"Mail Pro\": e_mail}\n"
+                    "  apollo_search: {seniorities: [boss], employee_ranges: [\"lots\"]}\n", encoding="utf-8")
+    with pytest.raises(CampaignError) as caught:
+        load_campaign(path)
+    message = str(caught.value)
+    assert "intake.columns.Mail Pro" in message and "'e_mail'" in message
+    assert "intake.apollo_search.seniorities.0" in message
+    assert "employee ranges are 'min,max'" in message
