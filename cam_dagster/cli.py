@@ -5,8 +5,8 @@
   cam run --campaign C          materialize the whole graph for one campaign and day
   cam campaigns                 validate the campaign files and sync their partitions
   cam leads export --campaign C one row per lead: email, status, score, tier, sequence, reason
-  cam leads add --campaign C --email E   one lead by hand, landed for the campaign's today
   cam suppress EMAIL...         never write to these addresses again, in any campaign
+  cam leads add --campaign C --email E   one lead by hand, landed for the campaign's today
 """
 
 from __future__ import annotations
@@ -194,6 +194,11 @@ def cmd_leads_export(args: argparse.Namespace) -> None:
         print(f"{len(frame)} lead(s) written to {args.output}", file=sys.stderr)
 
 
+def cmd_suppress(args: argparse.Namespace) -> None:
+    added = store.suppress(_engine(), args.emails, reason=args.reason, source="cam suppress")
+    print(f"{added} address(es) added to the suppression list ({len(args.emails) - added} already there)")
+
+
 def cmd_leads_add(args: argparse.Namespace) -> None:
     home = _home()
     campaign = _campaign(home, args.campaign)
@@ -207,11 +212,6 @@ def cmd_leads_add(args: argparse.Namespace) -> None:
     _ensure_partition(_dagster_instance(), args.campaign)
     print(f"{'Added' if new else 'Already added'}: {args.email.strip()} for {args.campaign} on {day} ({landed.name})")
     print(f"It flows through the pipeline with the partition's next run: cam run --campaign {args.campaign} --date {day}")
-
-
-def cmd_suppress(args: argparse.Namespace) -> None:
-    added = store.suppress(_engine(), args.emails, reason=args.reason, source="cam suppress")
-    print(f"{added} address(es) added to the suppression list ({len(args.emails) - added} already there)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -238,13 +238,6 @@ def parser() -> argparse.ArgumentParser:
     campaigns.set_defaults(func=cmd_campaigns)
 
     leads = sub.add_parser("leads", help="work with leads").add_subparsers(dest="leads_command", required=True)
-    export = leads.add_parser("export", help="one row per lead with status, score, tier, sequence and reason")
-    export.add_argument("--campaign", required=True)
-    export.add_argument("--status", help="only leads with this status (qualified, review, rejected, enrolled, contacted, ...)")
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("--output", help="write to this file instead of standard output")
-    export.set_defaults(func=cmd_leads_export)
-
     add = leads.add_parser("add", help="add one lead by hand to today's partition (the campaign's time zone)")
     add.add_argument("--campaign", required=True)
     add.add_argument("--email", required=True)
@@ -252,6 +245,13 @@ def parser() -> argparse.ArgumentParser:
         add.add_argument(option, default="")
     add.add_argument("--date", help="YYYY-MM-DD (default: today in the campaign's time zone)")
     add.set_defaults(func=cmd_leads_add)
+
+    export = leads.add_parser("export", help="one row per lead with status, score, tier, sequence and reason")
+    export.add_argument("--campaign", required=True)
+    export.add_argument("--status", help="only leads with this status (qualified, review, rejected, enrolled, contacted, ...)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--output", help="write to this file instead of standard output")
+    export.set_defaults(func=cmd_leads_export)
 
     suppress = sub.add_parser("suppress", help="never write to these addresses again, in any campaign")
     suppress.add_argument("emails", nargs="+")

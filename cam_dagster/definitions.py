@@ -12,13 +12,13 @@ from cam_dagster.assets.qualified import qualified
 from cam_dagster.assets.routed import routed
 from cam_dagster.assets.scored import scored
 from cam_dagster.assets.sent_emails import sent_emails
-from cam_dagster.apollo import apollo_search_from_env
-from cam_dagster.inbox_sensor import inbox_sensor
 from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.jobs import cam_pipeline
 from cam_dagster.resources import cam_resource_from_env
 from cam_dagster.schedules import daily_outreach_schedule
 from cam_dagster.sensors import campaign_partitions_sensor
+from cam_dagster.apollo import apollo_search_from_env
+from cam_dagster.inbox_sensor import inbox_sensor
 
 ASSETS = [harvest, enriched, scored, qualified, routed, nurture_batch, sent_emails, engagement, campaign_metrics]
 
@@ -33,8 +33,8 @@ def build_definitions() -> dg.Definitions:
         sensors=[campaign_partitions_sensor, inbox_sensor],
         resources={
             "cam": cam,
-            "apollo_search_api": apollo_search_from_env(),
             "io_manager": PartitionedParquetIOManager(base_dir=str(settings.cam_home() / "data")),
+            "apollo_search_api": apollo_search_from_env(),
         },
     )
 
