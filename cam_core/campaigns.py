@@ -18,6 +18,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from cam_core.intake_config import Intake
 from cam_core.leads import SCORABLE_COLUMNS, TIERS
 from cam_core.templates import template_problems
 
@@ -228,6 +229,7 @@ class Campaign(_Strict):
     routing: dict[Literal[TIERS], str]  # type: ignore[valid-type]
     sender: Sender
     targets: Targets = Targets()
+    intake: Intake = Intake()  # column mapping and lead sources (cam_core.intake_config)
 
     @field_validator("name")
     @classmethod

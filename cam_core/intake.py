@@ -2,201 +2,185 @@
 
 Every row read ends either in `leads` (LEAD_COLUMNS) or in `rejects`
 (REJECT_COLUMNS) with a reason, so accepted + rejected = rows read, always.
+A row without an email is kept (flagged `needs_email`) when it says who the
+person is (a LinkedIn profile, or a name with a company), so enrichment can
+look for the address; without even that it is rejected as `missing_email`.
+Files are read in batches (see `csv_reading`), so a million-row export fits.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import re
-import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from cam_core import normalise
+from cam_core.csv_reading import IntakeError, detect_shape, read_batches
+from cam_core.dedup import find_duplicates
+from cam_core.headers import FULL_NAME, GENERIC_ALIASES, HeaderMap, map_headers, recognised
 from cam_core.leads import LEAD_COLUMNS, REJECT_COLUMNS, empty_leads
-from cam_core.verification import free_mail_domains
 
-# Header spellings seen in real exports, after _header_key() normalisation.
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "email": ("email", "e mail", "email address", "mail", "work email", "business email", "primary email"),
-    "first_name": ("first name", "firstname", "first", "given name"),
-    "last_name": ("last name", "lastname", "last", "surname", "family name"),
-    "title": ("title", "job title", "position", "role"),
-    "seniority": ("seniority", "level"),
-    "company": ("company", "company name", "organization", "organisation", "account name"),
-    "website": ("website", "company website", "website url", "url company", "company url"),
-    "domain": ("domain", "company domain"),
-    "industry": ("industry", "sector"),
-    "employees": ("employees", "number of employees", "company size", "headcount", "employee count"),
-    "country": ("country", "country region", "location country"),
-    "linkedin_url": ("linkedin", "linkedin url", "person linkedin url", "linkedin profile"),
-}
-_ALIAS_TO_COLUMN = {alias: column for column, aliases in HEADER_ALIASES.items() for alias in aliases}
+__all__ = ["HarvestResult", "IntakeError", "harvest", "read_lead_file", "normalise_emails", "HEADER_ALIASES"]
 
-# Shape only: the full syntax check (email-validator) belongs to verification.
-_EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-_SNIFF_BYTES = 64 * 1024
-
-
-class IntakeError(ValueError):
-    """A landed file that cannot be read at all."""
+#: Generic header spellings (kept for callers of the earlier module); see `headers`.
+HEADER_ALIASES = GENERIC_ALIASES
+BATCH_ROWS = 20_000
+_IDENTITY_FIELDS = ("email", "linkedin_url", "first_name", "last_name", FULL_NAME)
+_TEXT_FIELDS = ("first_name", "last_name", "title", "seniority", "company", "website", "industry", "country")
 
 
 @dataclass
 class HarvestResult:
-    leads: pd.DataFrame     # LEAD_COLUMNS, one row per unique email
+    leads: pd.DataFrame     # LEAD_COLUMNS, one row per lead (unique email where there is one)
     rejects: pd.DataFrame   # REJECT_COLUMNS
     rows_read: int
     files: list[str]
-
-
-def _header_key(header: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", unicodedata.normalize("NFKC", header).lower()).strip()
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            raise IntakeError(f"{path.name}: starts like UTF-16 but is damaged or truncated; save it as UTF-8 CSV") from None
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise IntakeError(f"{path.name}: cannot decode the file; save it as UTF-8 CSV")  # pragma: no cover
-
-
-def _delimiter(sample: str) -> str:
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
-def read_lead_file(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One landed file as (rows with LEAD_COLUMNS, rows rejected while reading)."""
-    path = Path(path)
-    try:
-        text = _decode(path.read_bytes(), path)
-    except OSError as exc:
-        raise IntakeError(f"{path.name}: cannot read the file ({exc.strerror})") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text[:_SNIFF_BYTES]))
-    try:
-        records = list(reader)
-    except csv.Error as exc:  # e.g. a quote opened and never closed swallows the rest of the file
-        raise IntakeError(
-            f"{path.name}: cannot parse as CSV near line {reader.line_num} ({exc}); check for an unclosed quote"
-        ) from None
-    # Blank lines are not rows anyone wrote; keep the spreadsheet row numbers honest anyway.
-    numbered = [(i + 1, r) for i, r in enumerate(records) if any(cell.strip() for cell in r)]
-    if not numbered:
-        return empty_leads(), pd.DataFrame(columns=list(REJECT_COLUMNS))
-    (_, header), body = numbered[0], numbered[1:]
-    columns = [_ALIAS_TO_COLUMN.get(_header_key(h)) for h in header]
-    width = len(header)
-
-    too_wide = [(n, r) for n, r in body if len(r) > width and any(c.strip() for c in r[width:])]
-    kept = [(n, r) for n, r in body if not (len(r) > width and any(c.strip() for c in r[width:]))]
-    cells = [(r + [""] * width)[:width] for _, r in kept]
-    frame = pd.DataFrame(cells, columns=[f"c{i}" for i in range(width)], dtype="str")
-    out = pd.DataFrame(index=frame.index)
-    for column in LEAD_COLUMNS:
-        sources = [f"c{i}" for i, c in enumerate(columns) if c == column]
-        out[column] = frame[sources[0]] if sources else ""
-    out["source_file"] = path.name
-    out["source_row"] = pd.Series([n for n, _ in kept], dtype="int64", index=frame.index)
-
-    rejects = pd.DataFrame(
-        {
-            "source_file": path.name,
-            "source_row": pd.Series([n for n, _ in too_wide], dtype="int64"),
-            "email": "",
-            "reason": f"too_many_fields (header has {width})",
-            "duplicate_of": "",
-        }
-    )
-    if "email" not in columns:
-        known = ", ".join(HEADER_ALIASES["email"])
-        rejects = pd.concat(
-            [rejects, out.assign(email="", reason=f"no_email_column (name one column: {known})", duplicate_of="")[list(REJECT_COLUMNS)]],
-            ignore_index=True,
-        )
-        out = out.iloc[0:0]
-    return out[list(LEAD_COLUMNS)], rejects[list(REJECT_COLUMNS)]
+    formats: dict[str, str] = field(default_factory=dict)  # file -> export format recognised
 
 
 def normalise_emails(emails: pd.Series) -> pd.Series:
     """Trimmed, NFKC-normalised, lower-cased; `mailto:` and angle brackets removed."""
-    return (
-        emails.fillna("").astype("str").str.normalize("NFKC").str.strip()
-        .str.replace(r"^mailto:", "", regex=True, case=False)
-        .str.strip("<> \t\"'")
-        .str.lower()
-    )
+    return normalise.emails(emails)
 
 
-def _domains_from_websites(websites: pd.Series) -> pd.Series:
-    return (
-        websites.str.strip()
-        .str.lower()
-        .str.replace(r"^[a-z]+://", "", regex=True)
-        .str.replace(r"^www\.", "", regex=True)
-        .str.replace(r"[/?#:].*$", "", regex=True)
-    )
+def _rejects(source_file: str, rows: pd.Series, email: pd.Series | str, reason: pd.Series | str,
+             duplicate_of: pd.Series | str = "") -> pd.DataFrame:
+    frame = pd.DataFrame({"source_row": rows.astype("int64")})
+    frame.insert(0, "source_file", source_file)
+    frame["email"], frame["reason"], frame["duplicate_of"] = email, reason, duplicate_of
+    return frame[list(REJECT_COLUMNS)]
 
 
-def normalise_leads(leads: pd.DataFrame) -> pd.DataFrame:
-    """Clean every column of a raw lead table, vectorised."""
-    out = leads.copy()
-    text_columns = [c for c in LEAD_COLUMNS if c not in ("employees", "source_row", "email")]
-    for column in text_columns:
-        out[column] = out[column].fillna("").astype("str").str.replace(r"\s+", " ", regex=True).str.strip()
-    out["email"] = normalise_emails(out["email"])
-    email_domain = out["email"].str.extract(r"@([^@]+)$", expand=False).fillna("")
-    company_domain = email_domain.where(~email_domain.isin(free_mail_domains()), "")
-    given = _domains_from_websites(out["domain"])
-    from_site = _domains_from_websites(out["website"])
-    out["domain"] = given.where(given != "", from_site.where(from_site != "", company_domain))
-    numbers = out["employees"].astype("str").str.replace(",", "", regex=False).str.extract(r"(\d+(?:\.\d+)?)", expand=False)
-    out["employees"] = pd.to_numeric(numbers, errors="coerce").astype("float64")
-    return out
+def _coalesce(cells: pd.DataFrame, positions: list[int]) -> pd.Series:
+    """The first non-blank value across columns mapped to one field, best spelling first."""
+    value = cells[positions[0]]
+    for p in positions[1:]:
+        value = value.where(value.str.strip() != "", cells[p])
+    return value
 
 
-def harvest(paths: list[Path]) -> HarvestResult:
-    """Read, normalise and deduplicate every file landed for one campaign and day."""
-    read = [read_lead_file(p) for p in paths]
-    raw = pd.concat([empty_leads(), *(r[0] for r in read)], ignore_index=True)
-    rejects = [r[1] for r in read]
-    rows_read = len(raw) + sum(len(r) for r in rejects)
+def _extra(cells: pd.DataFrame, mapping: HeaderMap) -> pd.Series:
+    if not mapping.extra:
+        return pd.Series("", index=cells.index, dtype="str")
+    kept = cells[mapping.extra].set_axis([mapping.header[p] for p in mapping.extra], axis=1)
+    # JSON escapes "\n" inside values, so "\n" separates records; splitlines() would also cut
+    # at U+2028, U+0085 and the like, which JSON leaves as they are.
+    lines = kept.to_json(orient="records", lines=True, force_ascii=False).removesuffix("\n").split("\n")
+    as_json = pd.Series(lines if len(kept) else [], index=cells.index, dtype="str")
+    return as_json.where(kept.apply(lambda c: c.str.strip() != "").any(axis=1), "").astype("str")
 
-    leads = normalise_leads(raw)
-    missing = leads["email"] == ""
-    malformed = ~missing & ~leads["email"].str.match(_EMAIL_SHAPE)
-    usable = leads[~missing & ~malformed]
-    duplicated = usable["email"].duplicated(keep="first")
-    first_seen = usable.drop_duplicates("email").set_index("email")
-    dupes = usable[duplicated]
-    dup_origin = dupes["email"].map(first_seen["source_file"] + " row " + first_seen["source_row"].astype("str"))
 
+def _leads_from_batch(batch: list[tuple[int, list[str]]], mapping: HeaderMap, source_file: str
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One batch of records as (normalised lead rows, rejects)."""
+    width = len(mapping.header)
+    numbers = pd.Series([n for n, _ in batch], dtype="int64")
+    too_wide = pd.Series([len(r) > width and any(c.strip() for c in r[width:]) for _, r in batch], dtype="bool")
+    cells = pd.DataFrame([(r + [""] * width)[:width] for _, r in batch], dtype="str").reindex(columns=range(width))
+    cells = cells.fillna("")[~too_wide.to_numpy()].reset_index(drop=True)
+    numbers_kept = numbers[~too_wide].reset_index(drop=True)
+    rejects = [_rejects(source_file, numbers[too_wide], "", f"too_many_fields (header has {width})")]
+
+    raw = pd.DataFrame(index=cells.index)
+    for column in LEAD_COLUMNS:
+        raw[column] = _coalesce(cells, mapping.fields[column]) if column in mapping.fields else ""
+    if FULL_NAME in mapping.fields:
+        first, last = normalise.split_full_names(_coalesce(cells, mapping.fields[FULL_NAME]))
+        nameless = (raw["first_name"].str.strip() == "") & (raw["last_name"].str.strip() == "")
+        raw["first_name"] = raw["first_name"].where(~nameless, first)
+        raw["last_name"] = raw["last_name"].where(~nameless, last)
+
+    leads = pd.DataFrame(index=cells.index)
+    leads["email"] = normalise.emails(raw["email"])
+    for column in _TEXT_FIELDS:
+        leads[column] = normalise.text(raw[column])
+    leads["linkedin_url"] = normalise.linkedin_urls(raw["linkedin_url"])
+    leads["domain"] = normalise.company_domains(raw["domain"], leads["website"], leads["email"])
+    leads["employees"] = normalise.employees(raw["employees"])
+    leads["source_file"] = source_file
+    leads["source_row"] = numbers_kept
+    leads["extra"] = _extra(cells, mapping)
+    leads["needs_email"] = leads["email"] == ""
+
+    if not any(f in mapping.fields for f in _IDENTITY_FIELDS):
+        known = ", ".join(GENERIC_ALIASES["email"])
+        rejects.append(_rejects(source_file, leads["source_row"], "", f"no_email_column (name one column: {known})"))
+        return empty_leads(), pd.concat(rejects, ignore_index=True)
+    missing = leads["needs_email"]
+    malformed = ~missing & ~leads["email"].str.match(normalise.EMAIL_SHAPE)
+    has_name = (leads["first_name"] != "") | (leads["last_name"] != "")
+    identified = (leads["linkedin_url"] != "") | (has_name & ((leads["domain"] != "") | (leads["company"] != "")))
+    unusable = missing & ~identified
     rejects += [
-        raw.loc[missing, ["source_file", "source_row", "email"]].assign(reason="missing_email", duplicate_of=""),
-        leads.loc[malformed, ["source_file", "source_row"]].assign(
-            email=raw.loc[malformed, "email"], reason="malformed_email", duplicate_of=""
-        ),
-        dupes[["source_file", "source_row", "email"]].assign(reason="duplicate_email", duplicate_of=dup_origin),
+        _rejects(source_file, leads.loc[malformed, "source_row"], raw.loc[malformed, "email"], "malformed_email"),
+        _rejects(source_file, leads.loc[unusable, "source_row"], "",
+                 "missing_email (and no LinkedIn URL or name with company to find one by)"),
     ]
+    return leads[~malformed & ~unusable][list(LEAD_COLUMNS)], pd.concat(rejects, ignore_index=True)
+
+
+def read_lead_file(path: Path, columns: Mapping[str, str] | None = None, batch_rows: int = BATCH_ROWS
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """One landed file as (normalised rows with LEAD_COLUMNS, rows rejected while reading, export format).
+
+    `columns` is the campaign's explicit mapping (file header -> lead field), which wins.
+    """
+    path = Path(path)
+    try:
+        shape = detect_shape(path, lambda row: recognised(row, columns))
+        mapping = map_headers(shape.header, columns)
+        parts = [_leads_from_batch(batch, mapping, path.name) for batch in read_batches(path, shape, batch_rows)]
+    except OSError as exc:
+        raise IntakeError(f"{path.name}: cannot read the file ({exc.strerror})") from None
+    leads = pd.concat([empty_leads(), *(p[0] for p in parts)], ignore_index=True)
+    rejects = pd.concat([pd.DataFrame(columns=list(REJECT_COLUMNS)), *(p[1] for p in parts)], ignore_index=True)
+    return leads, rejects, mapping.export_format
+
+
+def harvest(paths: list[Path], columns: Mapping[str, str] | None = None,
+            existing: pd.DataFrame | None = None) -> HarvestResult:
+    """Read, normalise and deduplicate every file landed for one campaign and day.
+
+    `existing`: the campaign's leads from before this day (dedup.KNOWN_COLUMNS);
+    a row naming one of them is rejected as its duplicate.
+    """
+    read = [read_lead_file(p, columns) for p in paths]
+    leads = pd.concat([empty_leads(), *(r[0] for r in read)], ignore_index=True)
+    rejects = [r[1] for r in read]
+    formats = {Path(p).name: r[2] for p, r in zip(paths, read)}
+    del read  # the per-file tables are in `leads` now; holding both would double the peak
+    rows_read = len(leads) + sum(len(r) for r in rejects)
+
+    reason, origin = find_duplicates(leads, existing)
+    dupes = reason != ""
+    rejects.append(leads.loc[dupes, ["source_file", "source_row", "email"]].assign(
+        reason=reason[dupes], duplicate_of=origin[dupes]))
     all_rejects = pd.concat([pd.DataFrame(columns=list(REJECT_COLUMNS)), *rejects], ignore_index=True)[list(REJECT_COLUMNS)]
     all_rejects["source_row"] = all_rejects["source_row"].astype("int64")
-    accepted = usable[~duplicated].reset_index(drop=True)[list(LEAD_COLUMNS)]
+    all_rejects = all_rejects.astype({c: "str" for c in ("source_file", "email", "reason", "duplicate_of")})
+    accepted = leads.loc[~dupes.to_numpy(), list(LEAD_COLUMNS)].reset_index(drop=True)
+    del leads
     assert len(accepted) + len(all_rejects) == rows_read, "harvest lost rows"
     return HarvestResult(
         leads=accepted,
         rejects=all_rejects.sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True),
         rows_read=rows_read,
         files=[Path(p).name for p in paths],
+        formats=formats,
     )
+
+
+def check_lead_file(path: Path, columns: Mapping[str, str] | None = None) -> int:
+    """Parse a whole file without keeping it: the number of data rows, or IntakeError naming the fix.
+
+    The inbox uses it to refuse an unreadable file before landing, so one bad
+    file cannot fail the partition's run for the good ones.
+    """
+    path = Path(path)
+    try:
+        shape = detect_shape(path, lambda row: recognised(row, columns))
+        return sum(len(batch) for batch in read_batches(path, shape, BATCH_ROWS))
+    except OSError as exc:
+        raise IntakeError(f"{path.name}: cannot read the file ({exc.strerror})") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 #: Columns of a harvested lead, in order. Text columns are strings ("" when
-#: unknown); `employees` is a float (NaN when unknown).
+#: unknown); `employees` is a float (NaN when unknown); `needs_email` a bool.
 LEAD_COLUMNS: tuple[str, ...] = (
     "email",          # normalised: trimmed, Unicode NFKC, lower-case
     "first_name",
@@ -25,6 +25,8 @@ LEAD_COLUMNS: tuple[str, ...] = (
     "linkedin_url",
     "source_file",    # landed file the row came from
     "source_row",     # spreadsheet row number in that file (the header is row 1)
+    "extra",          # the export's other columns as a JSON object {header: value}, "" when none
+    "needs_email",    # True: no email yet; kept so enrichment can look for one (never sent to as is)
 )
 
 #: Lead columns an ICP rule may look at.
@@ -44,4 +46,5 @@ def empty_leads() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="str") for c in LEAD_COLUMNS})
     frame["employees"] = frame["employees"].astype("float64")
     frame["source_row"] = frame["source_row"].astype("int64")
+    frame["needs_email"] = frame["needs_email"].astype("bool")
     return frame

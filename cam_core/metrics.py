@@ -11,7 +11,7 @@ import pandas as pd
 from cam_core.campaigns import Targets
 
 FUNNEL_STAGES = (
-    "rows_read", "accepted", "valid_email", "qualified", "review", "rejected",
+    "rows_read", "accepted", "valid_email", "qualified", "review", "rejected", "needs_email",
     "routed", "in_batch", "sent", "reply", "bounce", "unsubscribe",
 )
 

@@ -4,7 +4,9 @@ Adds to a scored lead table:
 - `qualification` (str): "qualified", "review" or "rejected".
 - `reason` (str): why, in words a person can act on, e.g. "score 82 >= qualify_at 60"
   or "role account, not a person".
-The first rule that applies wins, in this order: suppressed, invalid email,
+A lead without an email yet (kept by `harvest` for enrichment) is "needs_email":
+never qualified, enrolled or sent to until an address is found.
+The first rule that applies wins, in this order: no email yet, suppressed, invalid email,
 disposable domain, role account, free mail (where the campaign rejects them),
 then the score against `qualify_at` and `review_at`.
 """
@@ -17,6 +19,7 @@ import pandas as pd
 from cam_core.campaigns import Qualification
 
 QUALIFIED, REVIEW, REJECTED = "qualified", "review", "rejected"
+NEEDS_EMAIL = "needs_email"
 
 
 def qualify(scored: pd.DataFrame, rules: Qualification, suppressed: pd.Series) -> pd.DataFrame:
@@ -26,6 +29,7 @@ def qualify(scored: pd.DataFrame, rules: Qualification, suppressed: pd.Series) -
     score_text = score.astype("str")
     suppression = out["email"].map(suppressed).astype("object")
     conditions = [
+        (out["email"] == "").to_numpy(),
         suppression.notna().to_numpy(),
         (~out["email_valid"]).to_numpy(),
         out["disposable"].to_numpy(),
@@ -35,8 +39,9 @@ def qualify(scored: pd.DataFrame, rules: Qualification, suppressed: pd.Series) -
         (score >= rules.review_at).to_numpy(),
     ]
     role_outcome = REJECTED if rules.reject_role_accounts else REVIEW
-    outcomes = [REJECTED, REJECTED, REJECTED, role_outcome, REJECTED, QUALIFIED, REVIEW]
+    outcomes = [NEEDS_EMAIL, REJECTED, REJECTED, REJECTED, role_outcome, REJECTED, QUALIFIED, REVIEW]
     reasons = [
+        "no email yet; enrichment will look for one",
         "suppressed (" + suppression.fillna("").astype("str") + ")",
         "invalid email: " + out["email_problem"].astype("str"),
         "disposable email domain",

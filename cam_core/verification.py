@@ -74,7 +74,7 @@ def verify(leads: pd.DataFrame) -> pd.DataFrame:
 
 def verification_counts(verified: pd.DataFrame) -> dict[str, int]:
     return {
-        "invalid_syntax": int((~verified["email_valid"]).sum()),
+        "invalid_syntax": int((~verified["email_valid"] & (verified["email"] != "")).sum()),
         "role_account": int(verified["role_account"].sum()),
         "free_mail": int(verified["free_mail"].sum()),
         "disposable": int(verified["disposable"].sum()),

@@ -7,6 +7,7 @@
   cam leads export --campaign C one row per lead: email, status, score, tier, sequence, reason
   cam preview --campaign C --email X   the lead's next message, rendered
   cam suppress EMAIL...         never write to these addresses again, in any campaign
+  cam leads add --campaign C --email E   one lead by hand, landed for the campaign's today
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from cam_core.campaigns import CampaignError, campaign_by_name
 from cam_core.db import engine_for
 from cam_core.demo import DEMO_CAMPAIGN, write_demo_home
 from cam_core.landing import land_file
+from cam_core.inbox import campaign_day
 from cam_core.ledger import ledger_rows
+from cam_core.manual_lead import land_manual_lead
 from cam_core.metrics import funnel_text
 from cam_core.settings import HomeLayout
+from cam_core.spreadsheet import neutralise_formulas
 
 EXPORT_COLUMNS = ["email", "status", "score", "tier", "sequence", "reason", "score_breakdown",
                   "first_name", "last_name", "title", "company", "domain", "first_seen", "updated_on"]
@@ -187,7 +191,7 @@ def cmd_leads_export(args: argparse.Namespace) -> None:
             out.write(frame.to_json(orient="records", force_ascii=False, indent=None, lines=False))
             out.write("\n")
         else:
-            frame.to_csv(out, index=False)
+            neutralise_formulas(frame).to_csv(out, index=False)
     finally:
         if args.output:
             out.close()
@@ -229,6 +233,21 @@ def cmd_suppress(args: argparse.Namespace) -> None:
     print(f"{added} address(es) added to the suppression list ({len(args.emails) - added} already there)")
 
 
+def cmd_leads_add(args: argparse.Namespace) -> None:
+    home = _home()
+    campaign = _campaign(home, args.campaign)
+    day = _day(args.date) if args.date else campaign_day(campaign, dt.datetime.now(dt.timezone.utc))
+    fields = {"email": args.email, "first_name": args.first_name, "last_name": args.last_name,
+              "company": args.company, "title": args.title, "website": args.website, "linkedin_url": args.linkedin_url}
+    try:
+        landed, new = land_manual_lead(home, args.campaign, day, fields)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    _ensure_partition(_dagster_instance(), args.campaign)
+    print(f"{'Added' if new else 'Already added'}: {args.email.strip()} for {args.campaign} on {day} ({landed.name})")
+    print(f"It flows through the pipeline with the partition's next run: cam run --campaign {args.campaign} --date {day}")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="cam", description="CAM: lead harvesting and compliant outreach on Dagster.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -256,6 +275,14 @@ def parser() -> argparse.ArgumentParser:
     campaigns.set_defaults(func=cmd_campaigns)
 
     leads = sub.add_parser("leads", help="work with leads").add_subparsers(dest="leads_command", required=True)
+    add = leads.add_parser("add", help="add one lead by hand to today's partition (the campaign's time zone)")
+    add.add_argument("--campaign", required=True)
+    add.add_argument("--email", required=True)
+    for option in ("--first-name", "--last-name", "--company", "--title", "--website", "--linkedin-url"):
+        add.add_argument(option, default="")
+    add.add_argument("--date", help="YYYY-MM-DD (default: today in the campaign's time zone)")
+    add.set_defaults(func=cmd_leads_add)
+
     export = leads.add_parser("export", help="one row per lead with status, score, tier, sequence and reason")
     export.add_argument("--campaign", required=True)
     export.add_argument("--status", help="only leads with this status (qualified, review, rejected, enrolled, contacted, ...)")

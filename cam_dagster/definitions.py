@@ -17,6 +17,8 @@ from cam_dagster.jobs import cam_pipeline
 from cam_dagster.resources import cam_resource_from_env, resend_resource_from_env
 from cam_dagster.schedules import outreach_schedule
 from cam_dagster.sensors import campaign_partitions_sensor
+from cam_dagster.apollo import apollo_search_from_env
+from cam_dagster.inbox_sensor import inbox_sensor
 
 ASSETS = [harvest, enriched, scored, qualified, routed, nurture_batch, sent_emails, engagement, campaign_metrics]
 
@@ -28,11 +30,12 @@ def build_definitions() -> dg.Definitions:
         assets=ASSETS,
         jobs=[cam_pipeline],
         schedules=[outreach_schedule],
-        sensors=[campaign_partitions_sensor],
+        sensors=[campaign_partitions_sensor, inbox_sensor],
         resources={
             "cam": cam,
             "resend": resend_resource_from_env(),
             "io_manager": PartitionedParquetIOManager(base_dir=str(settings.cam_home() / "data")),
+            "apollo_search_api": apollo_search_from_env(),
         },
     )
 

@@ -15,6 +15,7 @@ from cam_core.demo import DEMO_CAMPAIGN, write_demo_home
 from cam_core.landing import land_file
 from cam_core.settings import HomeLayout, default_database_url
 from cam_dagster.definitions import ASSETS
+from cam_dagster.apollo import ApolloSearchResource
 from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
 from cam_dagster.resources import CamResource, ResendResource
@@ -90,6 +91,7 @@ def resources_for(cam_env: HomeLayout, database_url: str, now: str, **resend: st
                            unsubscribe_secret=UNSUBSCRIBE_SECRET),
         "resend": ResendResource(**resend),
         "io_manager": PartitionedParquetIOManager(base_dir=str(cam_env.data)),
+        "apollo_search_api": ApolloSearchResource(),  # no key: campaigns' Apollo searches are skipped
     }
 
 
@@ -99,14 +101,17 @@ def resources(cam_env: HomeLayout, database_url: str) -> dict[str, object]:
 
 
 @pytest.fixture
-def run_assets(instance: dg.DagsterInstance, cam_env: HomeLayout, database_url: str):
+def run_assets(instance: dg.DagsterInstance, cam_env: HomeLayout, database_url: str, resources: dict[str, object]):
     """Materialize a selection of CAM's assets for one partition, at 10:00 UTC on its
-    day unless `now` says otherwise; returns the result."""
+    day unless `now` says otherwise, with the `resources` fixture (a test may swap
+    entries) and, given `resend` settings, a Resend resource; returns the result."""
 
     def run(selection: Sequence[str] | str = "*", campaign: str = DEMO_CAMPAIGN, day: str = DAY,
             raise_on_error: bool = True, now: str | None = None, **resend: str) -> dg.ExecuteInProcessResult:
+        per_run = resources_for(cam_env, database_url, now or f"{day}T10:00:00+00:00", **resend)
+        current = {**resources, "cam": per_run["cam"], **({"resend": per_run["resend"]} if resend else {})}
         return dg.materialize(
-            ASSETS, instance=instance, resources=resources_for(cam_env, database_url, now or f"{day}T10:00:00+00:00", **resend),
+            ASSETS, instance=instance, resources=current,
             partition_key=partition_key(campaign, day), selection=selection, raise_on_error=raise_on_error,
         )
 

@@ -47,13 +47,15 @@ def test_harvest_accounts_for_every_row_and_replaces_its_rejects(demo_home, run_
 
     assert first["rows_in"] == len(rows)
     assert len(leads) + len(rejects) == len(rows)
-    assert leads["email"].is_unique
+    assert leads.loc[leads["email"] != "", "email"].is_unique
     assert (leads["email"] == leads["email"].str.strip().str.lower()).all()
     # The sample repeats every 40th person with the email upper-cased and padded.
     upper_twins = sum(1 for r in rows if r[9] != r[9].strip().lower())
     assert (rejects["reason"] == "duplicate_email").sum() == upper_twins
     assert rejects.loc[rejects["reason"] == "duplicate_email", "duplicate_of"].str.match(r"^demo_leads\.\w+\.csv row \d+$").all()
-    assert (rejects["reason"] == "missing_email").sum() == sum(1 for r in rows if not r[9].strip())
+    # People exported without an email (each with a LinkedIn profile) are kept for enrichment.
+    assert leads["needs_email"].sum() == sum(1 for r in rows if not r[9].strip()) > 0
+    assert not (rejects["reason"].str.startswith("missing_email")).any()
 
     run_assets("harvest")
     assert len(_table(engine, db.harvest_rejects)) == len(rejects), "a rerun must replace the partition's rejects"
@@ -61,8 +63,13 @@ def test_harvest_accounts_for_every_row_and_replaces_its_rejects(demo_home, run_
 
 @pytest.mark.sqlite_only
 def test_enriched_flags_what_offline_verification_can_see(demo_home, run_assets):
-    run_assets(["harvest", "enriched"])
-    verified = stored(demo_home, "enriched").set_index("email")
+    result = run_assets(["harvest", "enriched"])
+    everyone = stored(demo_home, "enriched")
+    # Rows without an email yet (kept for enrichment) are not counted as invalid addresses.
+    waiting = everyone[everyone["email"] == ""]
+    assert len(waiting) and not waiting["email_valid"].any()
+    assert metadata_of(result, "enriched")["flagged_invalid_syntax"] == (~everyone["email_valid"]).sum() - len(waiting)
+    verified = everyone[everyone["email"] != ""].set_index("email")
     disposable = verified.index.str.endswith("@mailinator.com")
     assert disposable.any() and verified.loc[disposable, "disposable"].all()
     assert not verified.loc[~disposable, "disposable"].any()
@@ -90,7 +97,11 @@ def test_qualified_records_each_verdict_with_a_reason(demo_home, run_assets, eng
     store.suppress(engine, [victim], reason="unsubscribed", source="test")
     result = run_assets("qualified")
 
-    qualified = stored(demo_home, "qualified").set_index("email")
+    everyone = stored(demo_home, "qualified")
+    waiting = everyone[everyone["email"] == ""]
+    assert len(waiting) > 0 and (waiting["qualification"] == "needs_email").all()
+    assert (waiting["reason"] == "no email yet; enrichment will look for one").all()
+    qualified = everyone[everyone["email"] != ""].set_index("email")
     assert qualified.loc[victim, "qualification"] == "rejected"
     assert qualified.loc[victim, "reason"] == "suppressed (unsubscribed)"
     assert (qualified["reason"] != "").all()
@@ -99,6 +110,7 @@ def test_qualified_records_each_verdict_with_a_reason(demo_home, run_assets, eng
     assert (leads.loc[qualified.index, "status"] == qualified["qualification"]).all()
     counts = metadata_of(result, "qualified")
     assert counts["verdict_qualified"] + counts["verdict_review"] + counts["verdict_rejected"] == len(qualified)
+    assert counts["verdict_needs_email"] == len(waiting)
 
 
 def test_routed_enrols_qualified_leads_once_in_their_tiers_sequence(demo_home, run_assets, engine):
@@ -218,7 +230,8 @@ def test_campaign_metrics_funnel_adds_up(demo_home, run_assets, engine):
     counts = funnel["count"]
     assert counts["rows_read"] == len(_sample_rows(demo_home))
     assert counts["accepted"] + len(_table(engine, db.harvest_rejects)) == counts["rows_read"]
-    assert counts["qualified"] + counts["review"] + counts["rejected"] == counts["accepted"]
+    assert counts["qualified"] + counts["review"] + counts["rejected"] + counts["needs_email"] == counts["accepted"]
+    assert counts["needs_email"] > 0
     assert counts["sent"] == len(_table(engine, db.sends))
     assert funnel.loc["qualified", "target"] == 200
 

@@ -78,7 +78,9 @@ def test_ingest_run_and_export(acme, cam_env, capsys, tmp_path):
 
     code, out, _ = _cam(capsys, "run", "--campaign", "acme", "--date", today())
     assert code == 0, out
-    assert re.search(r"rows_read +6\n +accepted +3\n", out), out
+    # Linus has no email but a name and a company: kept for enrichment, never sent to.
+    assert re.search(r"rows_read +6\n +accepted +4\n", out), out
+    assert re.search(r"needs_email +1\n", out), out
 
     target = tmp_path / "leads.csv"
     assert _cam(capsys, "leads", "export", "--campaign", "acme", "--output", str(target))[0] == 0

@@ -29,7 +29,9 @@ def _accounted(result: HarvestResult) -> HarvestResult:
     assert len(result.leads) + len(result.rejects) == result.rows_read
     assert list(result.leads.columns) == list(LEAD_COLUMNS)
     assert list(result.rejects.columns) == list(REJECT_COLUMNS)
-    assert not result.leads["email"].duplicated().any()
+    with_email = result.leads[result.leads["email"] != ""]
+    assert not with_email["email"].duplicated().any()
+    assert (result.leads["needs_email"] == (result.leads["email"] == "")).all()
     assert (result.rejects["reason"].str.len() > 0).all()
     where = pd.concat([result.leads[["source_file", "source_row"]], result.rejects[["source_file", "source_row"]]])
     assert not where.duplicated().any(), "a row was both accepted and rejected, or rejected twice"
@@ -71,10 +73,12 @@ def test_a_typical_export(tmp_path: Path) -> None:
 
     assert result.rows_read == 8
     assert result.files == ["apollo.csv"]
-    assert sorted(result.leads["email"]) == ["ada@acme.example", "dennis@tyrell.example", "linus@gmail.com"]
+    assert sorted(result.leads["email"]) == ["", "ada@acme.example", "dennis@tyrell.example", "linus@gmail.com"]
+    # Alan has no email but a name and a company: kept for enrichment to find his address.
+    alan = result.leads[result.leads["email"] == ""].iloc[0]
+    assert (alan["first_name"], alan["source_row"], alan["needs_email"]) == ("Alan", 4, True)
     assert result.rejects[["source_row", "reason"]].values.tolist() == [
-        [3, "malformed_email"], [4, "missing_email"], [5, "duplicate_email"], [7, "malformed_email"],
-        [8, "malformed_email"],
+        [3, "malformed_email"], [5, "duplicate_email"], [7, "malformed_email"], [8, "malformed_email"],
     ]
     # A rejected malformed address is shown as the user wrote it, so they can find it.
     assert _reject(result, 3)["email"] == "not-an-email"
@@ -160,11 +164,12 @@ def test_a_semicolon_delimited_cp1252_file(tmp_path: Path) -> None:
     result = _accounted(harvest([path]))
 
     assert result.rows_read == 3
-    assert sorted(result.leads["email"]) == ["jose@garcia.example", "zoe@mueller.example"]
+    assert sorted(result.leads["email"]) == ["", "jose@garcia.example", "zoe@mueller.example"]
     zoe = _lead(result, "zoe@mueller.example")
     assert (zoe["last_name"], zoe["company"], zoe["country"]) == ("Müller", "Café Crème GmbH", "Deutschland")
     assert _lead(result, "jose@garcia.example")["company"] == "Señor, S.A."  # the comma is not a separator here
-    assert _reject(result, 4)["reason"] == "missing_email"
+    soren = result.leads[result.leads["needs_email"]].iloc[0]  # no email, but a name and a company
+    assert (soren["first_name"], soren["last_name"], soren["company"]) == ("Søren", "Nørgaard", "Øresund ApS")
 
 
 def test_a_utf8_file_with_a_byte_order_mark(tmp_path: Path) -> None:
@@ -196,15 +201,29 @@ def test_a_damaged_utf16_file_is_a_clear_error(tmp_path: Path) -> None:
         harvest([path])
 
 
-def test_a_file_without_an_email_column_rejects_every_row_and_says_why(tmp_path: Path) -> None:
+def test_a_file_without_an_email_column_keeps_named_people_for_enrichment(tmp_path: Path) -> None:
     good = _write(tmp_path, "good.csv", "Email\nann@acme.example\n")
-    bad = _write(tmp_path, "contacts.csv", "Name,Phone,Company\nAda,123,Acme\nBob,456,Globex\n\nCat,789,Hooli\n")
+    names = _write(tmp_path, "contacts.csv", "Name,Phone,Company\nAda Lovelace,123,Acme\nBob,456,Globex\n\nCat,789,\n")
+
+    result = _accounted(harvest([good, names]))
+
+    assert result.rows_read == 4
+    waiting = result.leads[result.leads["needs_email"]]
+    assert waiting[["first_name", "last_name", "company"]].values.tolist() == [["Ada", "Lovelace", "Acme"], ["Bob", "", "Globex"]]
+    assert '"Phone":"123"' in waiting.iloc[0]["extra"]  # the unknown column is kept, not dropped
+    # Cat has neither an email nor a company to look one up by.
+    assert _reject(result, 5, "contacts.csv")["reason"].startswith("missing_email")
+
+
+def test_a_file_naming_nobody_rejects_every_row_and_says_why(tmp_path: Path) -> None:
+    good = _write(tmp_path, "good.csv", "Email\nann@acme.example\n")
+    bad = _write(tmp_path, "phones.csv", "Phone,City\n123,Paris\n456,Oslo\n\n789,Rome\n")
 
     result = _accounted(harvest([good, bad]))
 
     assert result.rows_read == 4
     assert list(result.leads["email"]) == ["ann@acme.example"]  # the other file still counts
-    rejected = result.rejects[result.rejects["source_file"] == "contacts.csv"]
+    rejected = result.rejects[result.rejects["source_file"] == "phones.csv"]
     assert rejected["source_row"].tolist() == [2, 3, 5]
     assert rejected["reason"].str.startswith("no_email_column (name one column: email,").all()
 
@@ -265,8 +284,9 @@ def test_the_demo_export_is_fully_accounted_for(tmp_path: Path) -> None:
     # 100 people + re-exports of rows 0, 40, 80 (each with an email).
     assert result.rows_read == 103
     reasons = result.rejects["reason"].value_counts().to_dict()
-    assert reasons == {"missing_email": 2, "malformed_email": 2, "duplicate_email": 3}
-    assert len(result.leads) == 96
+    assert reasons == {"malformed_email": 2, "duplicate_email": 3}
+    # The two people exported without an email have a LinkedIn profile: kept for enrichment.
+    assert len(result.leads) == 98 and result.leads["needs_email"].sum() == 2
 
 
 # --- property: nothing crashes, nothing is lost ---------------------------------------------------
@@ -300,13 +320,56 @@ def test_any_bytes_are_harvested_or_refused_cleanly(headers: list[bytes], bodies
         try:
             result = harvest(paths)
         except IntakeError as exc:
-            # Only a file that claims to be UTF-16 and is not may be refused as a whole.
-            culprits = [p.name for p, data in zip(paths, files) if data.startswith(_UTF16_BOMS)]
+            # Only a file that claims to be UTF-16 and is not, or holds NUL bytes (binary, not
+            # text), may be refused as a whole.
+            culprits = [p.name for p, data in zip(paths, files) if data.startswith(_UTF16_BOMS) or b"\x00" in data]
             assert culprits, exc
             assert any(name in str(exc) for name in culprits), exc
             return
     _accounted(result)
     assert (result.rejects["source_row"] >= 2).all() and (result.leads["source_row"] >= 2).all()
     assert result.rejects["reason"].str.split(" ").str[0].isin(
-        ["missing_email", "malformed_email", "duplicate_email", "too_many_fields", "no_email_column"]
+        ["missing_email", "malformed_email", "duplicate_email", "too_many_fields", "no_email_column",
+         "duplicate_linkedin", "duplicate_name_domain", "duplicate_name_company"]
     ).all()
+
+
+# --- property: well-formed exports of any encoding and delimiter lose no one ----------------------
+
+_POOL = ["ann@acme.example", "bo@globex.example", "zoé@müller.example", "li@initech.example"]
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufeff"), max_size=10)
+_EMAIL_CELL = st.one_of(
+    st.tuples(st.sampled_from(_POOL), st.booleans(), st.sampled_from(["", " ", "\t", "  "])).map(
+        lambda t: f"{t[2]}{t[0].upper() if t[1] else t[0]}{t[2]}"),
+    _TEXT,
+    st.just(""),
+)
+_MULTILINE = st.one_of(_TEXT, st.tuples(_TEXT, _TEXT).map(lambda t: f"{t[0]}\n{t[1]}"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(_EMAIL_CELL, _MULTILINE, _MULTILINE), max_size=20),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+)
+def test_exports_in_any_encoding_and_delimiter_keep_every_address(rows, delimiter, encoding) -> None:
+    import csv
+    import io
+
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(["Email", "Full Name", "Company"])
+    writer.writerows(rows)
+    data = buffer.getvalue().encode(encoding, errors="replace")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.csv"
+        path.write_bytes(data)
+        result = _accounted(harvest([path]))
+    written = [r for r in rows if any(cell.encode(encoding, errors="replace").decode(encoding).strip() for cell in r)]
+    assert result.rows_read == len(written)
+    # Every address from the pool, whatever its case and padding, is a lead exactly once.
+    expected = {r[0].strip().lower() for r in rows if r[0].strip().lower() in _POOL}
+    assert expected <= set(result.leads["email"])
+    dupes = result.rejects[result.rejects["reason"] == "duplicate_email"]
+    assert dupes["duplicate_of"].str.match(r"^export\.csv row \d+$").all()

@@ -35,7 +35,7 @@ def campaign_metrics(
         "rows_read": len(harvest) + int(rejected_rows),
         "accepted": len(harvest),
         "valid_email": int(enriched["email_valid"].sum()),
-        **{v: int(verdicts.get(v, 0)) for v in ("qualified", "review", "rejected")},
+        **{v: int(verdicts.get(v, 0)) for v in ("qualified", "review", "rejected", "needs_email")},
         "routed": len(routed),
         "in_batch": len(nurture_batch),
         "sent": int((sent_emails["status"] == SENT).sum()),

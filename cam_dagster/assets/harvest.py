@@ -1,40 +1,79 @@
 import dagster as dg
 import pandas as pd
 
-from cam_core import db
+from cam_core import apollo_search, db
+from cam_core.campaigns import Campaign
+from cam_core.http import ApiError
 from cam_core.intake import IntakeError, harvest as harvest_files
+from cam_core.known_leads import known_before
 from cam_core.landing import landed_files
 from cam_dagster import metadata
-from cam_dagster.partitions import cam_partitions, campaign_day
+from cam_dagster.apollo import ApolloSearchResource
+from cam_dagster.partitions import CampaignDay, cam_partitions, campaign_day
 from cam_dagster.resources import CamResource, ResendResource
 
 
+def _search_apollo(context: dg.AssetExecutionContext, cam: CamResource, apollo: ApolloSearchResource,
+                   campaign: Campaign, partition: CampaignDay) -> str:
+    """Run the campaign's Apollo search once per partition; the outcome in words for metadata."""
+    search = campaign.intake.apollo_search
+    if search is None:
+        return "not configured"
+    stored = apollo_search.landed_results(cam.layout, partition.campaign, partition.day)
+    if stored is not None:
+        context.log.info("Apollo search for %s on %s already ran; reading %s", partition.campaign, partition.day, stored.name)
+        return "already searched"
+    if not apollo.configured:
+        context.log.warning("Apollo search for %s skipped: APOLLO_API_KEY is not set", partition.campaign)
+        return "skipped: no APOLLO_API_KEY"
+    try:
+        with apollo.client() as client:
+            outcome = apollo_search.search_people(client, search)
+    except ApiError as exc:
+        # The landed files still count; the next materialization of the partition searches again.
+        context.log.error("Apollo search for %s failed, harvesting the landed files without it: %s", partition.campaign, exc)
+        return f"failed: {exc}"
+    landed = apollo_search.land_results(cam.layout, partition.campaign, partition.day, outcome.people)
+    context.log.info("Apollo search found %d people in %d page(s); landed as %s", len(outcome.people), outcome.pages, landed.name)
+    return f"found {len(outcome.people)} in {outcome.pages} page(s)"
+
+
 @dg.asset(partitions_def=cam_partitions, group_name="intake", kinds={"pandas", "csv"})
-def harvest(context: dg.AssetExecutionContext, cam: CamResource, resend: ResendResource) -> dg.Output[pd.DataFrame]:
+def harvest(context: dg.AssetExecutionContext, cam: CamResource, resend: ResendResource,
+            apollo_search_api: ApolloSearchResource) -> dg.Output[pd.DataFrame]:
     """Every row of every file landed for the campaign and day, parsed, normalised and deduplicated.
 
-    Usable rows flow on; rows that cannot be used (no email, malformed address,
-    duplicate of an earlier row) are written to the `harvest_rejects` table with a
-    reason, replacing this partition's previous rejects. Accepted + rejected = rows read.
+    Files dropped in the inbox, landed with `cam ingest` or `cam leads add`, and the
+    campaign's Apollo search results (searched once per partition) all count.
+    Usable rows flow on, people without an email flagged `needs_email` for
+    enrichment; rows that cannot be used (malformed address, nobody named,
+    duplicate of an earlier row or of a lead the campaign already has) are written
+    to the `harvest_rejects` table with a reason, replacing this partition's
+    previous rejects. Accepted + rejected = rows read.
     """
     partition = campaign_day(context.partition_key)
-    cam.campaign(partition.campaign, resend)  # a broken campaign file, or a sender without its key, stops here
+    # A broken campaign file, or a sender without its key, stops here with its error.
+    campaign = cam.campaign(partition.campaign, resend)
+    search_status = _search_apollo(context, cam, apollo_search_api, campaign, partition)
     files = landed_files(cam.layout, partition.campaign, partition.day)
     if not files:
         context.log.warning("No files landed for %s on %s; land one with `cam ingest`", partition.campaign, partition.day)
     try:
-        result = harvest_files(files)
+        result = harvest_files(files, campaign.intake.columns, known_before(cam.engine, partition.campaign, partition.day))
     except IntakeError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     rejects = result.rejects.assign(campaign=partition.campaign, day=partition.day)
     with cam.engine.begin() as conn:
         db.replace_partition(conn, db.harvest_rejects, partition.campaign, partition.day, db.records(rejects))
-    reasons = result.rejects["reason"].value_counts()
+    reasons = result.rejects["reason"].str.split(" ").str[0].value_counts()
     return dg.Output(
         result.leads,
         metadata={
             **metadata.rows(result.rows_read, len(result.leads)),
             "files": dg.MetadataValue.json(result.files),
+            "formats": dg.MetadataValue.json(result.formats),
+            "needs_email": dg.MetadataValue.int(int(result.leads["needs_email"].sum())),
+            "apollo_search": dg.MetadataValue.text(search_status),
             "rejected": dg.MetadataValue.int(len(result.rejects)),
             **metadata.counts("rejected", reasons),
             "rejects_preview": metadata.table(result.rejects),

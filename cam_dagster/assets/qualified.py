@@ -28,7 +28,7 @@ def qualified(context: dg.AssetExecutionContext, cam: CamResource, scored: pd.Da
         result,
         metadata={
             **metadata.rows(len(scored), len(result)),
-            **metadata.counts("verdict", {v: int(verdicts.get(v, 0)) for v in ("qualified", "review", "rejected")}),
+            **metadata.counts("verdict", {v: int(verdicts.get(v, 0)) for v in ("qualified", "review", "rejected", "needs_email")}),
             "reasons": metadata.table(reasons),
         },
     )
