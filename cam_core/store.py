@@ -35,6 +35,7 @@ def _status_case(new_status: sa.ColumnElement, stage: str) -> sa.ColumnElement:
 
 def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFrame) -> None:
     """Record every lead's verdict, score and reason; leads further along keep their status."""
+    qualified = qualified[qualified["email"] != ""]  # no address yet: nothing to key the lead by
     rows = qualified.assign(campaign=campaign, status=qualified["qualification"], first_seen=day, updated_on=day)[
         ["campaign", "email", "first_name", "last_name", "title", "company", "domain", "industry", "country", "status",
          "icp_score", "score_breakdown", "reason", "first_seen", "updated_on"]
@@ -63,7 +64,19 @@ def enrolled_before(engine: Engine, campaign: str, day: str) -> pd.Series:
 
 
 def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame) -> None:
-    """Enrol new leads (once per campaign, ever) and record tier and sequence."""
+    """Enrol new leads (once per campaign, ever) and record tier and sequence.
+
+    Leads held back (active in another campaign) are not enrolled: their reason says why.
+    """
+    held = routed[routed["enrolment"] == "held"] if "enrolment" in routed else routed.iloc[0:0]
+    routed = routed.drop(held.index)
+    if len(held):
+        with engine.begin() as conn:
+            conn.execute(
+                db.leads.update().where(db.leads.c.campaign == campaign, db.leads.c.email == sa.bindparam("b_email"))
+                .values(reason=sa.bindparam("b_reason")),
+                [{"b_email": e, "b_reason": r} for e, r in held[["email", "hold_reason"]].itertuples(index=False)],
+            )
     new = routed[routed["enrolment"] == "new"]
     with engine.begin() as conn:
         db.insert_ignoring_conflicts(
