@@ -12,6 +12,7 @@ from cam_dagster.assets.qualified import qualified
 from cam_dagster.assets.routed import routed
 from cam_dagster.assets.scored import scored
 from cam_dagster.assets.sent_emails import sent_emails
+from cam_dagster.enrichment_resource import enrichment_resource_from_env
 from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.jobs import cam_pipeline
 from cam_dagster.resources import cam_resource_from_env
@@ -31,6 +32,7 @@ def build_definitions() -> dg.Definitions:
         sensors=[campaign_partitions_sensor],
         resources={
             "cam": cam,
+            "enrichment": enrichment_resource_from_env(),
             "io_manager": PartitionedParquetIOManager(base_dir=str(settings.cam_home() / "data")),
         },
     )
