@@ -16,6 +16,7 @@ from cam_dagster.enrichment_resource import enrichment_resource_from_env
 from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.jobs import cam_pipeline
 from cam_dagster.resources import cam_resource_from_env
+from cam_dagster.review_sensor import review_decisions_sensor
 from cam_dagster.schedules import daily_outreach_schedule
 from cam_dagster.sensors import campaign_partitions_sensor
 
@@ -29,7 +30,7 @@ def build_definitions() -> dg.Definitions:
         assets=ASSETS,
         jobs=[cam_pipeline],
         schedules=[daily_outreach_schedule],
-        sensors=[campaign_partitions_sensor],
+        sensors=[campaign_partitions_sensor, review_decisions_sensor],
         resources={
             "cam": cam,
             "enrichment": enrichment_resource_from_env(),
