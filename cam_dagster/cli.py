@@ -228,14 +228,14 @@ def _decide(args: argparse.Namespace, decision: str) -> None:
     _campaign(_home(), args.campaign)
     reviewer = args.by or os.environ.get("USER") or "cam review"
     decided = review.decide(_engine(), [(args.campaign, e, decision, reviewer, args.note or "") for e in args.emails])
-    for _, email in decided.unknown:
-        print(f"not in the review queue of {args.campaign}: {email}", file=sys.stderr)
-    print(f"{len(decided.applied)} lead(s) {decision} by {reviewer}.")
+    if decided.applied or not decided.unknown:
+        print(f"{len(decided.applied)} lead(s) {decision} by {reviewer}.")
     for campaign, day in decided.partitions:
         print(f"They flow on at the next materialization of {campaign}|{day}: "
               f"cam run --campaign {campaign} --date {day}")
     if decided.unknown:
-        raise SystemExit(2)
+        raise CliError(f"not in the review queue of {args.campaign}: {', '.join(e for _, e in decided.unknown)}; "
+                       f"see `cam review list --campaign {args.campaign}`")
 
 
 def cmd_review_approve(args: argparse.Namespace) -> None:
