@@ -18,10 +18,13 @@ lead that is suppressed later is still rejected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from cam_core.campaigns import Qualification
+from cam_core.frames import positions, take_str
 
 QUALIFIED, REVIEW, REJECTED = "qualified", "review", "rejected"
 
@@ -36,58 +39,89 @@ def qualify(scored: pd.DataFrame, rules: Qualification, suppressed: pd.Series,
     """`suppressed` maps suppressed email -> suppression reason (any campaign);
     `decisions` (index email; columns `decision` approved/rejected, `decided_by`) are review outcomes."""
     out = scored.copy()
-    score = out["icp_score"].astype("int64")
-    score_text = score.astype("str")
-    suppression = out["email"].map(suppressed).astype("object")
-    no_email = out["email"].fillna("").astype("str") == ""
-    pending = (out["enrichment_status"] == "pending") if "enrichment_status" in out else pd.Series(False, index=out.index)
-    no_mx = (out["mx"] == "none") if "mx" in out else pd.Series(False, index=out.index)
-    competitor_domain = out["email"].str.extract(r"@([^@]+)$", expand=False).fillna("")
-    if "domain" in out:  # a lead without an address is a competitor by its company's domain
-        competitor_domain = competitor_domain.where(competitor_domain != "", out["domain"].fillna("").astype("str"))
+    n = len(out)
+    email = out["email"].fillna("").astype("str")
+    score = out["icp_score"].astype("int64").to_numpy()
+    where_suppressed = positions(email, suppressed.index)
+    is_suppressed = where_suppressed >= 0
+    no_email = (email == "").to_numpy()
+    pending = (out["enrichment_status"] == "pending").to_numpy() if "enrichment_status" in out else np.zeros(n, bool)
     conditions = [
-        suppression.notna().to_numpy(),
-        (no_email & pending).to_numpy(),
-        no_email.to_numpy(),
-        (~out["email_valid"]).to_numpy(),
-        no_mx.to_numpy(),
-        out["disposable"].to_numpy(),
+        is_suppressed,
+        no_email & pending,
+        no_email,
+        ~_flag(out, "email_valid").to_numpy() if "email_valid" in out else np.zeros(n, bool),
+        (out["mx"] == "none").to_numpy() if "mx" in out else np.zeros(n, bool),
+        _flag(out, "disposable").to_numpy(),
         _flag(out, "competitor").to_numpy(),
-        out["role_account"].to_numpy(),
-        (out["free_mail"] & rules.reject_free_mail).to_numpy(),
-        (score >= rules.qualify_at).to_numpy(),
-        (score >= rules.review_at).to_numpy(),
+        _flag(out, "role_account").to_numpy(),
+        _flag(out, "free_mail").to_numpy() & rules.reject_free_mail,
+        score >= rules.qualify_at,
+        score >= rules.review_at,
     ]
     role_outcome = REJECTED if rules.reject_role_accounts else REVIEW
-    outcomes = [REJECTED, REJECTED, REJECTED, REJECTED, REJECTED, REJECTED, REJECTED, role_outcome, REJECTED,
-                QUALIFIED, REVIEW]
-    error = out["enrichment_error"].fillna("").astype("str") if "enrichment_error" in out else pd.Series("", index=out.index)
-    reasons = [
-        "suppressed (" + suppression.fillna("").astype("str") + ")",
-        "no email address yet: enrichment pending (" + error + ")",
-        "no email address (enrichment found none)",
-        "invalid email: " + out["email_problem"].astype("str"),
-        "no mail server for the domain (MX lookup)",
-        "disposable email domain",
-        "competitor (" + competitor_domain + ")",
-        "role account, not a person",
-        "free-mail address (campaign rejects free mail)",
-        "score " + score_text + f" >= qualify_at {rules.qualify_at}",
-        "score " + score_text + f" in review band [{rules.review_at}, {rules.qualify_at})",
+    outcomes = np.array([REJECTED, REJECTED, REJECTED, REJECTED, REJECTED, REJECTED, REJECTED, role_outcome, REJECTED,
+                         QUALIFIED, REVIEW, REJECTED], dtype=object)
+    # Which rule decided each lead (the last choice: below review_at). Reasons are then
+    # written per rule for just its leads, and score reasons once per distinct score.
+    choice = np.select(conditions, np.arange(len(conditions)), default=len(conditions))
+
+    def column(name: str, rows: np.ndarray) -> pd.Series:
+        return out[name].iloc[rows].fillna("").astype("str") if name in out else pd.Series("", index=out.index[rows])
+
+    def by_score(template: str) -> Callable[[np.ndarray], np.ndarray]:
+        def build(rows: np.ndarray) -> np.ndarray:
+            values, inverse = np.unique(score[rows], return_inverse=True)
+            return np.array([template.format(v) for v in values], dtype=object)[inverse.reshape(-1)]
+        return build
+
+    def competitor(rows: np.ndarray) -> pd.Series:
+        domain = email.iloc[rows].str.split("@").str[-1]
+        return "competitor (" + domain.where(domain != "", column("domain", rows)) + ")"
+
+    builders: list[Callable[[np.ndarray], object]] = [
+        lambda rows: "suppressed (" + pd.Series(suppressed.to_numpy(dtype=object)[where_suppressed[rows]], dtype="str") + ")",
+        lambda rows: "no email address yet: enrichment pending (" + column("enrichment_error", rows) + ")",
+        lambda rows: "no email address (enrichment found none)",
+        lambda rows: "invalid email: " + column("email_problem", rows),
+        lambda rows: "no mail server for the domain (MX lookup)",
+        lambda rows: "disposable email domain",
+        competitor,
+        lambda rows: "role account, not a person",
+        lambda rows: "free-mail address (campaign rejects free mail)",
+        by_score("score {} >= qualify_at " + str(rules.qualify_at)),
+        by_score("score {} in review band [" + f"{rules.review_at}, {rules.qualify_at})"),
+        by_score("score {} below review_at " + str(rules.review_at)),
     ]
-    out["qualification"] = np.select(conditions, outcomes, default=REJECTED)
-    out["reason"] = np.select(
-        conditions,
-        [r.to_numpy(dtype=object) if isinstance(r, pd.Series) else r for r in reasons],
-        default=("score " + score_text + f" below review_at {rules.review_at}").to_numpy(dtype=object),
-    )
-    out["qualification"] = out["qualification"].astype("str")
-    out["reason"] = out["reason"].astype("str")
+    # Reasons as codes into a small table of distinct texts, turned into a column once.
+    table: list[str] = []
+    codes = np.zeros(n, dtype="int64")
+    for k, build in enumerate(builders):  # one vectorised step per rule, not per lead
+        rows = np.flatnonzero(choice == k)
+        if len(rows):
+            built = build(rows)
+            if isinstance(built, str):
+                codes[rows] = len(table)
+                table.append(built)
+            else:
+                inverse, distinct = pd.factorize(pd.Series(built, dtype="str"))
+                codes[rows] = len(table) + inverse
+                table.extend(distinct)
+    verdict = choice.copy()
     if decisions is not None and len(decisions):
-        decided = out["email"].map(decisions["decision"]).where(out["qualification"] == REVIEW)
-        who = out["email"].map(decisions["decided_by"]).fillna("").astype("str")
-        for decision, verdict in (("approved", QUALIFIED), ("rejected", REJECTED)):
+        rows = np.flatnonzero(outcomes[choice] == REVIEW)
+        at = positions(email.iloc[rows], decisions.index)
+        rows, at = rows[at >= 0], at[at >= 0]
+        decided = decisions["decision"].to_numpy(dtype=object)[at]
+        who = decisions["decided_by"].fillna("").astype("str").to_numpy(dtype=object)[at]
+        for decision, outcome in (("approved", QUALIFIED), ("rejected", REJECTED)):
             hit = decided == decision
-            out.loc[hit, "reason"] = f"{decision} in review by " + who[hit] + " (" + out.loc[hit, "reason"] + ")"
-            out.loc[hit, "qualification"] = verdict
+            if hit.any():
+                texts = (f"{decision} in review by " + pd.Series(who[hit], dtype="str") + " ("
+                         + pd.Series(np.asarray(table, dtype=object)[codes[rows[hit]]], dtype="str") + ")")
+                codes[rows[hit]] = len(table) + np.arange(hit.sum())
+                table.extend(texts)
+                verdict[rows[hit]] = list(outcomes).index(outcome)
+    out["qualification"] = take_str(outcomes, verdict, out.index)
+    out["reason"] = take_str(table, codes, out.index)
     return out
