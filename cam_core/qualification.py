@@ -79,10 +79,15 @@ def qualify(scored: pd.DataFrame, rules: Qualification, suppressed: pd.Series,
         domain = email.iloc[rows].str.split("@").str[-1]
         return "competitor (" + domain.where(domain != "", column("domain", rows)) + ")"
 
+    def no_address(rows: np.ndarray) -> np.ndarray:
+        off = column("enrichment_status", rows).isin(["off", ""]).to_numpy()
+        return np.where(off, "no email address (enrichment is off: set APOLLO_API_KEY or DROPCONTACT_API_KEY "
+                             "to look addresses up)", "no email address (enrichment found none)").astype(object)
+
     builders: list[Callable[[np.ndarray], object]] = [
         lambda rows: "suppressed (" + pd.Series(suppressed.to_numpy(dtype=object)[where_suppressed[rows]], dtype="str") + ")",
         lambda rows: "no email address yet: enrichment pending (" + column("enrichment_error", rows) + ")",
-        lambda rows: "no email address (enrichment found none)",
+        no_address,
         lambda rows: "invalid email: " + column("email_problem", rows),
         lambda rows: "no mail server for the domain (MX lookup)",
         lambda rows: "disposable email domain",

@@ -314,3 +314,29 @@ def test_without_keys_enrichment_is_off_and_adds_empty_columns(engine):
     run = enrich(_leads({"email": "ada@acme-data.example"}), [], engine, SETTINGS)
     assert run.leads.loc[0, "enrichment_status"] == "off" and run.errors == []
     assert {"technologies", "company_description", "open_jobs", "latest_funding_date"} <= set(run.leads.columns)
+
+
+def test_rows_without_an_address_flow_through_the_whole_selection_chain(engine):
+    """Rows kept without email (LinkedIn or name + domain only) are found, verified, scored,
+    qualified and routed; the ones nobody finds are rejected with the reason, not lost."""
+    import yaml
+
+    from cam_core.campaigns import Campaign
+    from cam_core.demo import demo_campaign_yaml
+    from cam_core.qualification import qualify
+    from cam_core.routing import route
+    from cam_core.scoring import score_campaign
+    from cam_core.verification import verify
+
+    raw = yaml.safe_load(demo_campaign_yaml())
+    campaign = Campaign.model_validate({**raw, "name": "demo"})
+    leads = _leads({"email": "", "linkedin_url": "https://www.linkedin.com/in/ada-lovelace/"},
+                   {"email": "", "first_name": "No", "last_name": "Body", "domain": "nowhere.example"})
+    with FakeApollo([ADA]) as server:
+        enriched = enrich(leads, [_apollo(server)], engine, SETTINGS).leads
+    scored, _ = score_campaign(verify(enriched), campaign, as_of="2026-11-24")
+    qualified = qualify(scored, campaign.qualification, pd.Series(dtype="str"))
+    routed = route(qualified, campaign, pd.Series(dtype="str"))
+    assert qualified["qualification"].tolist() == ["qualified", "rejected"]
+    assert qualified.loc[1, "reason"] == "no email address (enrichment found none)"
+    assert routed[["email", "tier", "sequence"]].values.tolist() == [["ada@acme-data.example", "hot", "fast_track"]]

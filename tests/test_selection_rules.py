@@ -126,6 +126,7 @@ def test_new_rejection_reasons_are_named():
         {"email": "", "icp_score": 90, "enrichment_status": "pending", "enrichment_error": "apollo: timed out",
          "mx": "unknown"},
         {"email": "", "icp_score": 90, "enrichment_status": "not_found", "enrichment_error": "", "mx": "unknown"},
+        {"email": "", "icp_score": 90, "enrichment_status": "off", "enrichment_error": "", "mx": "unknown"},
         {"email": "ann@gone.example.com", "icp_score": 90, "enrichment_status": "off", "enrichment_error": "", "mx": "none"},
         {"email": "bob@offline.example.com", "icp_score": 90, "enrichment_status": "off", "enrichment_error": "",
          "mx": "unknown"},
@@ -135,6 +136,7 @@ def test_new_rejection_reasons_are_named():
     assert list(zip(out["qualification"], out["reason"])) == [
         (REJECTED, "no email address yet: enrichment pending (apollo: timed out)"),
         (REJECTED, "no email address (enrichment found none)"),
+        (REJECTED, "no email address (enrichment is off: set APOLLO_API_KEY or DROPCONTACT_API_KEY to look addresses up)"),
         (REJECTED, "no mail server for the domain (MX lookup)"),
         (QUALIFIED, "score 90 >= qualify_at 60"),   # unknown MX is never a rejection
         (REJECTED, "competitor (eu.rival.com)"),
