@@ -79,8 +79,8 @@ def enrich(leads: pd.DataFrame, providers: list[Provider], engine: Engine, setti
     now = now or datetime.now(timezone.utc)
     keys = enrichment_cache.lookup_keys(out)
     wanted = keys[keys != ""].drop_duplicates()
-    people = {k: {f: str(out.at[i, f]) if f in out and pd.notna(out.at[i, f]) else "" for f in _PERSON_FIELDS}
-              for i, k in wanted.items()}
+    known = out.loc[wanted.index, [f for f in _PERSON_FIELDS if f in out]].fillna("").astype("str")
+    people = dict(zip(wanted, known.to_dict("records")))
     names = [p.name for p in providers]
     cached = enrichment_cache.load(engine, list(people), names, settings.cache_ttl_days, now)
 
