@@ -10,6 +10,11 @@ Lookups go through an injectable resolver (anything with `resolve(name, rdtype)`
 raises dnspython's exceptions), each domain is asked once per checker, timeouts are
 short, and after a few consecutive unanswered lookups the checker stops asking: an
 offline machine pays a few seconds, not one timeout per domain.
+
+Before believing any answer the checker asks about a canary domain that certainly
+takes mail (gmail.com). A resolver that says even that does not exist (a sandbox or
+captive-portal DNS that answers NXDOMAIN to everything) is not believed: every
+domain is then "unknown", so nobody is rejected on its word.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ OK, NONE, UNKNOWN = "ok", "none", "unknown"
 #: RFC 2606 / 6761 names that never resolve on purpose: asking would say "none" and
 #: reject the demo's and tests' addresses for a reason that is not true of real mail.
 RESERVED_SUFFIXES = (".example", ".test", ".localhost", ".invalid", ".local")
+
+#: A domain that certainly has MX records: the resolver's honesty test.
+CANARY = "gmail.com"
 
 
 class Resolver(Protocol):
@@ -45,16 +53,25 @@ def system_resolver(timeout: float = 1.0, lifetime: float = 2.0, nameservers: li
 
 
 class MxChecker:
-    def __init__(self, resolver: Resolver | None, give_up_after: int = 3) -> None:
+    def __init__(self, resolver: Resolver | None, give_up_after: int = 3, canary: str | None = CANARY) -> None:
         self.resolver = resolver
         self.give_up_after = give_up_after
+        self.canary = canary
+        self._trusted: bool | None = None
         self.cache: dict[str, str] = {}
         self.lookups = 0
         self._unanswered_in_a_row = 0
 
     @property
     def gave_up(self) -> bool:
-        return self.resolver is None or self._unanswered_in_a_row >= self.give_up_after
+        return self.resolver is None or self._unanswered_in_a_row >= self.give_up_after or not self.trusted
+
+    @property
+    def trusted(self) -> bool:
+        """Whether the resolver knows the canary exists (asked once, on first use)."""
+        if self._trusted is None:
+            self._trusted = self.resolver is None or self.canary is None or self._ask(self.canary) == OK
+        return self._trusted
 
     def _ask(self, domain: str) -> str:
         self.lookups += 1

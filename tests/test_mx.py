@@ -33,6 +33,7 @@ class Mx:
 
 
 TABLE = {
+    "gmail.com": {"MX": [Mx("gmail-smtp-in.l.google.com.")]},  # the canary: a resolver that knows it is believed
     "acme.example.com": {"MX": [Mx("mail.acme.example.com.")]},
     "only-a.example.com": {"A": ["192.0.2.1"]},               # no MX: the address stands in (RFC 5321)
     "nomail.example.com": {"MX": [Mx(".")]},                  # null MX (RFC 7505): takes no mail
@@ -54,7 +55,7 @@ def test_each_answer_maps_to_ok_none_or_unknown_and_each_domain_is_asked_once():
 
 def test_offline_means_unknown_never_invalid_and_gives_up_quickly():
     resolver = FakeResolver({f"d{i}.example.com": dns.resolver.NoNameservers() for i in range(50)})
-    checker = MxChecker(resolver, give_up_after=3)
+    checker = MxChecker(resolver, give_up_after=3, canary=None)
     found = checker.check([f"d{i}.example.com" for i in range(50)])
     assert set(found.values()) == {"unknown"}
     assert len(resolver.asked) == 3  # an offline machine pays three timeouts, not fifty
@@ -80,3 +81,17 @@ def test_competitors_match_the_address_or_the_company_domain_and_their_subdomain
                           "domain": ["rival.com", "", "rival.com", "notrival.com"]})
     verified = verify(leads, competitors=["rival.com"])
     assert verified["competitor"].tolist() == [True, True, True, False]
+
+
+def test_a_resolver_that_says_nothing_exists_is_not_believed():
+    """A sandbox or captive DNS answering NXDOMAIN to everything must not reject real people."""
+    resolver = FakeResolver({})  # NXDOMAIN for every name, gmail.com included
+    checker = MxChecker(resolver)
+    assert set(checker.check(["acme.example.com", "outlook.com"]).values()) == {"unknown"}
+    assert resolver.asked == [("gmail.com", "MX")]  # asked once about the canary, then left alone
+
+
+def test_offline_costs_one_lookup_when_the_canary_goes_unanswered():
+    resolver = FakeResolver({"gmail.com": dns.exception.Timeout()})
+    assert set(MxChecker(resolver).check([f"d{i}.example.com" for i in range(20)]).values()) == {"unknown"}
+    assert len(resolver.asked) == 1
