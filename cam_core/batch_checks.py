@@ -20,7 +20,7 @@ CHECK_DESCRIPTIONS = {
     NO_SUPPRESSED_ADDRESS: "No address in the batch is on the global suppression list.",
     NO_STEP_ALREADY_SENT: "No lead and step in the batch is already sent or failed in the ledger.",
     NO_STEP_TWICE_IN_BATCH: "Each lead appears at most once per step in the batch.",
-    DAILY_CAP_HELD: "Sends already claimed today plus this batch stay within the daily cap.",
+    DAILY_CAP_HELD: "The batch fits the day's room: daily cap, warm-up ramp and sending-domain cap.",
     COMPLIANCE_FOOTER_PRESENT: "Every message carries its own unsubscribe link and the postal address.",
 }
 
@@ -42,21 +42,20 @@ def check_batch(
     *,
     suppressed: pd.Series,
     done_keys: set[str],
-    claimed_elsewhere: int,
-    daily_cap: int,
+    room: int,
     postal_address: str,
 ) -> list[CheckOutcome]:
-    """`done_keys`: send keys already sent or failed; `claimed_elsewhere`: today's claims outside this batch."""
+    """`done_keys`: send keys already sent or failed; `room`: sends still allowed today outside this batch."""
     has_link = pd.Series(
         [link in body for link, body in zip(batch["unsubscribe_url"], batch["body_text"])], index=batch.index, dtype="bool"
     )
     has_address = batch["body_text"].str.contains(postal_address.strip(), regex=False)
-    over = max(claimed_elsewhere + len(batch) - daily_cap, 0)
+    over = max(len(batch) - room, 0)
     return [
         _outcome(NO_SUPPRESSED_ADDRESS, batch.loc[batch["email"].isin(suppressed.index), "email"]),
         _outcome(NO_STEP_ALREADY_SENT, batch.loc[batch["send_key"].isin(done_keys), "email"]),
         _outcome(NO_STEP_TWICE_IN_BATCH, batch.loc[batch.duplicated(["email", "step"], keep=False), "email"]),
         _outcome(DAILY_CAP_HELD, batch["email"].tail(over) if over else batch["email"].iloc[0:0],
-                 claimed_elsewhere=claimed_elsewhere, batch=len(batch), daily_cap=daily_cap),
+                 room=room, batch=len(batch)),
         _outcome(COMPLIANCE_FOOTER_PRESENT, batch.loc[~(has_link & has_address), "email"]),
     ]

@@ -9,6 +9,7 @@ expected; `load_campaigns` keeps going so one bad file never stops the others.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from cam_core.leads import SCORABLE_COLUMNS, TIERS
+from cam_core.templates import template_problems
 
 CAMPAIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -95,23 +97,118 @@ class Tiers(_Strict):
         return self
 
 
-class Step(_Strict):
+class Variant(_Strict):
+    """One version of a step for A/B tests; a lead gets one by a hash of its address."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
     subject: str = Field(min_length=1)
     body: str = Field(min_length=1)
+    html: str | None = None
+
+    _lint = model_validator(mode="after")(lambda self: _linted(self))
+
+
+def _linted(model: "Variant | Step") -> "Variant | Step":
+    if isinstance(model, Step) and (model.subject is None or model.body is None):
+        if not model.variants:
+            raise ValueError("a step needs a subject and a body, or variants")
+        if model.subject or model.body or model.html:
+            raise ValueError("a step with variants keeps its subject, body and html in the variants")
+        return model
+    problems = [f"{part}: {p}" for part in ("subject", "body") for p in template_problems(getattr(model, part))]
+    if model.html is not None:
+        problems += [f"html: {p}" for p in template_problems(model.html, html=True)]
+    if problems:
+        raise ValueError("; ".join(problems))
+    return model
+
+
+class Step(_Strict):
+    """One email of a sequence. `delay_days` are business days (Mon-Fri) after the
+    previous step was sent, or after enrolment for the first step. `body` is the
+    plain-text part; `html`, when given, the HTML part (autoescaped). An A/B test
+    gives `variants` instead of a subject and body."""
+
+    subject: str | None = Field(default=None, min_length=1)
+    body: str | None = Field(default=None, min_length=1)
+    html: str | None = None
     delay_days: int = Field(default=0, ge=0)
+    variants: list[Variant] = Field(default_factory=list)
+
+    _lint = model_validator(mode="after")(lambda self: _linted(self))
+
+    @field_validator("variants")
+    @classmethod
+    def _distinct_variant_names(cls, variants: list[Variant]) -> list[Variant]:
+        names = [v.name for v in variants]
+        if len(set(names)) != len(names):
+            raise ValueError("variant names must be unique within a step")
+        return variants
+
+    def versions(self) -> list[Variant]:
+        """The step's versions: its variants, or the step itself as the only one ("main")."""
+        if self.variants:
+            return self.variants
+        return [Variant(name="main", subject=self.subject or "", body=self.body or "", html=self.html)]
 
 
 class Sequence(_Strict):
     steps: list[Step] = Field(min_length=1)
 
 
+class Window(_Strict):
+    """When messages may go out, in the recipient's local time (their `timezone`
+    column, else their country's zone, else the campaign's)."""
+
+    start: dt.time = dt.time(9, 0)
+    end: dt.time = dt.time(17, 0)
+    weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ["mon", "tue", "wed", "thu", "fri"]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Window":
+        if self.end <= self.start:
+            raise ValueError("window end must be after its start (same day)")
+        return self
+
+
+class Warmup(_Strict):
+    """A new sending domain's ramp: `start` on `started_on`, `daily_increase` more
+    each day after, never above `ceiling`."""
+
+    started_on: dt.date
+    start: int = Field(gt=0)
+    daily_increase: int = Field(ge=0)
+    ceiling: int = Field(gt=0)
+
+    def allowance(self, day: dt.date) -> int:
+        days = max((day - self.started_on).days, 0)
+        return min(self.start + days * self.daily_increase, self.ceiling)
+
+
 class Sender(_Strict):
-    provider: Literal["outbox"] = "outbox"
+    provider: Literal["outbox", "resend"] = "outbox"
     from_email: str = Field(min_length=3)
     reply_to: str | None = None
     postal_address: str = Field(min_length=5)
     unsubscribe_url: str = Field(pattern=r"^https://\S+$")
     daily_cap: int = Field(gt=0)
+    #: Cap for the sending domain across every campaign that sends from it (the lowest set wins).
+    domain_daily_cap: int | None = Field(default=None, gt=0)
+    #: Pacing: at most this many claims per clock hour for the campaign.
+    hourly_cap: int | None = Field(default=None, gt=0)
+    warmup: Warmup | None = None
+    #: None: any time on the partition's day in the campaign's zone.
+    window: Window | None = None
+    #: How late past the window a message may still go (a run that waited in the queue).
+    grace_hours: float = Field(default=2.0, ge=0, le=24)
+
+    @property
+    def domain(self) -> str:
+        return self.from_email.rsplit("@", 1)[-1].strip(" >").lower()
+
+    def daily_allowance(self, day: dt.date) -> int:
+        """Sends the campaign may claim on `day`: its cap, lowered by the warm-up ramp."""
+        return min(self.daily_cap, self.warmup.allowance(day)) if self.warmup else self.daily_cap
 
 
 class Targets(_Strict):
@@ -281,6 +378,8 @@ def _describe(error: dict) -> str:
         return f"{where}: required field is missing"
     if error["type"] == "extra_forbidden":
         return f"{where}: unknown field (check the spelling)"
+    if isinstance(error.get("input"), (dict, list)):
+        return f"{where}: {message}"  # the whole section as "got" would bury the message
     shown = repr(error.get("input"))
     if len(shown) > 60:
         shown = shown[:57] + "..."

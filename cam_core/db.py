@@ -5,8 +5,8 @@ Tables:
 - `leads`: one row per (campaign, email) with its lifecycle status and why.
 - `enrolments`: which sequence a lead is in, and since which day.
 - `sends`: the send ledger, one row per (campaign, email, step), ever.
-- `send_quota`: one row per (campaign, day), locked while sends are claimed so
-  concurrent runs cannot both spend the same room under the cap.
+- `send_quota`: one row per (campaign or sending domain, day), locked while sends
+  are claimed so concurrent runs cannot both spend the same room under a cap.
 - `suppression`: addresses never to be written to again, in any campaign.
 - `events`: replies, bounces, complaints, unsubscribes as they arrive.
 - `harvest_rejects`: the rows `harvest` could not use, replaced per partition.
@@ -72,6 +72,10 @@ sends = sa.Table(
     sa.Column("send_day", sa.String(10), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # pending, sent, failed
     sa.Column("provider", sa.String(16), nullable=False),
+    sa.Column("sender_domain", sa.String(255), nullable=False),
+    sa.Column("variant", sa.String(64), nullable=False, default="main"),
+    # The provider call this row travels in; its idempotency key, so a repair resends the same batch.
+    sa.Column("batch_id", sa.String(64), nullable=False),
     sa.Column("message_id", sa.Text),
     sa.Column("location", sa.Text),  # outbox file, or the provider's id
     sa.Column("error", sa.Text),
@@ -79,12 +83,13 @@ sends = sa.Table(
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.UniqueConstraint("campaign", "email", "step", name="uq_sends_campaign_email_step"),
     sa.Index("ix_sends_campaign_day", "campaign", "send_day"),
+    sa.Index("ix_sends_domain_day", "sender_domain", "send_day"),
 )
 
 send_quota = sa.Table(
     "send_quota",
     metadata,
-    sa.Column("campaign", sa.String(64), primary_key=True),
+    sa.Column("scope", sa.String(300), primary_key=True),  # "campaign:<name>" or "domain:<domain>"
     sa.Column("day", sa.String(10), primary_key=True),
     sa.Column("claims", sa.Integer, nullable=False, default=0),
 )
@@ -169,6 +174,25 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class SchemaMismatch(RuntimeError):
+    """The database was made by an older CAM whose tables lack columns this one needs."""
+
+
+def _check_schema(engine: Engine) -> None:
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        missing = [c.name for c in table.columns if c.name not in have]
+        if missing:
+            raise SchemaMismatch(
+                f"table {table.name} in {engine.url.render_as_string(hide_password=True)} lacks "
+                f"{', '.join(missing)}: it was made by an older CAM. Move the old database aside "
+                "(for the default, delete $CAM_HOME/cam.db) and rerun."
+            )
+
+
 @cache
 def engine_for(url: str) -> Engine:
     """One engine per URL per process, with the schema created."""
@@ -177,6 +201,7 @@ def engine_for(url: str) -> Engine:
         _sqlite_serialised_writes(engine)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
+    _check_schema(engine)
     metadata.create_all(engine)
     return engine
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 import unicodedata
 from importlib import resources
 from pathlib import Path
@@ -57,8 +58,17 @@ def _slug(text: str) -> str:
     return "".join(ch for ch in ascii_text.lower() if ch.isalnum())
 
 
-def demo_rows(count: int = 600, seed: int = 20261125) -> list[list[str]]:
-    """`count` data rows (messy ones included), the same for the same seed."""
+#: Resend's test mailbox: `delivered+LABEL@resend.dev` accepts mail without hurting
+#: a real account's reputation with bounces.
+RESEND_TEST_DOMAIN = "resend.dev"
+
+
+def demo_rows(count: int = 600, seed: int = 20261125, test_recipients: bool = False) -> list[list[str]]:
+    """`count` data rows (messy ones included), the same for the same seed.
+
+    With `test_recipients`, every address that could be written to is one of
+    Resend's test addresses, so a demo through a real account reaches nobody.
+    """
     rng = random.Random(seed)
     rows: list[list[str]] = []
     for i in range(count):
@@ -81,6 +91,8 @@ def demo_rows(count: int = 600, seed: int = 20261125) -> list[list[str]]:
             email = f"{local}@mailinator.com"            # disposable
         elif kind == 31:
             email = f"{local}@{domain}..bad"             # invalid domain syntax
+        if test_recipients and kind not in (7, 13, 17, 18, 29, 31):
+            email = f"delivered+{local.replace('.', '-')}@{RESEND_TEST_DOMAIN}"
         website = f"https://www.{domain}/" if rng.random() < 0.8 else ""
         rows.append([first, last, title, seniority, company, website, rng.choice(_INDUSTRIES),
                      rng.choice(_EMPLOYEES), rng.choice(_COUNTRIES), email,
@@ -94,22 +106,38 @@ def demo_rows(count: int = 600, seed: int = 20261125) -> list[list[str]]:
     return rows
 
 
-def demo_csv(count: int = 600, seed: int = 20261125) -> str:
+def demo_csv(count: int = 600, seed: int = 20261125, test_recipients: bool = False) -> str:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
-    writer.writerows(demo_rows(count, seed))
+    writer.writerows(demo_rows(count, seed, test_recipients))
     return buffer.getvalue()
 
 
-def write_demo_home(campaigns_dir: Path, samples_dir: Path, leads: int = 600) -> tuple[Path, Path]:
-    """Write the demo campaign (if absent: a user's edits are kept) and the sample CSV."""
+def with_sender(campaign_yaml: str, provider: str) -> str:
+    """The campaign text with `sender.provider` set (comments and other edits kept).
+
+    For `resend` the demo also sends from Resend's shared test sender and keeps a
+    small daily cap, so trying a real account costs little of its quota.
+    """
+    text = re.sub(r"(?m)^(\s+provider:\s*)\S+", rf"\g<1>{provider}", campaign_yaml, count=1)
+    if provider == "resend":
+        text = re.sub(r'(?m)^(\s+from_email:\s*).+$', r'\g<1>"CAM demo <onboarding@resend.dev>"', text, count=1)
+        text = re.sub(r"(?m)^(\s+daily_cap:\s*)\d+", r"\g<1>50", text, count=1)
+    return text
+
+
+def write_demo_home(campaigns_dir: Path, samples_dir: Path, leads: int = 600, sender: str = "outbox") -> tuple[Path, Path]:
+    """Write the demo campaign with `sender` as its provider (other edits to an
+    existing file are kept) and the sample CSV."""
     campaigns_dir.mkdir(parents=True, exist_ok=True)
     samples_dir.mkdir(parents=True, exist_ok=True)
     campaign_file = campaigns_dir / f"{DEMO_CAMPAIGN}.yaml"
-    if not campaign_file.exists():
-        campaign_file.write_text(demo_campaign_yaml(), encoding="utf-8")
-    sample = samples_dir / "demo_leads.csv"
-    sample.write_text(demo_csv(leads), encoding="utf-8", newline="")
+    current = campaign_file.read_text(encoding="utf-8") if campaign_file.exists() else demo_campaign_yaml()
+    if sender == "outbox" and "onboarding@resend.dev" in current:
+        current = demo_campaign_yaml()  # back from a resend demo: the outbox demo as shipped
+    campaign_file.write_text(with_sender(current, sender), encoding="utf-8")
+    test_recipients = sender == "resend"
+    sample = samples_dir / ("demo_leads_resend_test.csv" if test_recipients else "demo_leads.csv")
+    sample.write_text(demo_csv(leads, test_recipients=test_recipients), encoding="utf-8", newline="")
     return campaign_file, sample
-

@@ -1,34 +1,51 @@
 """The send ledger: exactly one row per (campaign, lead, step), ever.
 
 A send is claimed (a `pending` row) before anything is handed to a sender and
-completed (`sent`, with its Message-ID) after. Claims happen under the lock of the
-campaign-day `send_quota` row, so two runs at once can neither claim the same step
-twice (the unique key) nor both spend the last room under the daily cap. A
-`pending` row left by a killed run is handed out again by the next claim; senders
-are idempotent per send key (the outbox file is named by it, Resend gets it as
-its Idempotency-Key), so that repair never produces a second copy.
+completed (`sent`, with its message id, or `failed`, with the provider's
+message) after. Claims happen under the locks of the campaign-day and
+domain-day `send_quota` rows, so two runs at once can neither claim the same
+step twice (the unique key) nor both spend the last room under a cap.
+
+Claimed rows are grouped into provider batches when they are claimed; the
+batch id is stored with them and is the provider's idempotency key. A
+`pending` row left by a killed run is handed out again, in its original batch,
+so the provider recognises the repeat and sends nothing twice. Past the
+provider's 24-hour idempotency window a pending row is not retried but marked
+failed: a lost message is better than a second copy.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from cam_core import db
+from cam_core.campaigns import Campaign
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 _COUNTS_AGAINST_CAP = (PENDING, SENT)
+#: Rows per provider call (Resend's batch limit).
+BATCH_SIZE = 100
+#: A pending row older than this is past the provider's idempotency window (24 h, with a margin).
+REPAIR_WINDOW = dt.timedelta(hours=23)
 
 
 def send_keys(campaign: str, emails: pd.Series, steps: pd.Series) -> pd.Series:
-    """A stable key per campaign, lead and step (also the provider's idempotency key)."""
+    """A stable key per campaign, lead and step."""
     material = campaign + "\x1f" + emails.astype("str") + "\x1f" + steps.astype("str")
     return material.map(lambda m: hashlib.sha256(m.encode()).hexdigest()[:32]).astype("str")
+
+
+def _batch_ids(keys: pd.Series) -> pd.Series:
+    """Consecutive groups of BATCH_SIZE keys, each named by a hash of its members."""
+    group = pd.Series(range(len(keys)), index=keys.index) // BATCH_SIZE
+    names = keys.groupby(group).agg(lambda ks: "cam-" + hashlib.sha256("\n".join(sorted(ks)).encode()).hexdigest()[:40])
+    return group.map(names).astype("str")
 
 
 def ledger_rows(engine: Engine, campaign: str, keys: list[str] | None = None, day: str | None = None) -> pd.DataFrame:
@@ -43,52 +60,107 @@ def ledger_rows(engine: Engine, campaign: str, keys: list[str] | None = None, da
         return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
+def _count(conn: Connection, *conditions: sa.ColumnElement) -> int:
+    t = db.sends
+    query = sa.select(sa.func.count()).select_from(t).where(t.c.status.in_(_COUNTS_AGAINST_CAP), *conditions)
+    return int(conn.execute(query).scalar_one())
+
+
 def claims_on(engine: Engine, campaign: str, day: str, excluding: list[str] | None = None) -> int:
     """Sends claimed or made for a campaign on a day, which count against its cap."""
-    t = db.sends
-    query = sa.select(sa.func.count()).select_from(t).where(
-        t.c.campaign == campaign, t.c.send_day == day, t.c.status.in_(_COUNTS_AGAINST_CAP)
-    )
+    conditions = [db.sends.c.campaign == campaign, db.sends.c.send_day == day]
     if excluding:
-        query = query.where(t.c.send_key.not_in(excluding))
+        conditions.append(db.sends.c.send_key.not_in(excluding))
     with engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+        return _count(conn, *conditions)
 
 
-def claim(engine: Engine, campaign: str, day: str, batch: pd.DataFrame, cap: int, provider: str) -> pd.DataFrame:
-    """Claim the batch rows (columns send_key, email, sequence, step) this run may deliver.
+def domain_claims_on(engine: Engine, domain: str, day: str, excluding: list[str] | None = None) -> int:
+    """Sends claimed or made from a sending domain on a day, across campaigns."""
+    conditions = [db.sends.c.sender_domain == domain, db.sends.c.send_day == day]
+    if excluding:
+        conditions.append(db.sends.c.send_key.not_in(excluding))
+    with engine.connect() as conn:
+        return _count(conn, *conditions)
 
-    Returns the claimed rows: newly claimed ones, and `pending` ones a killed run
-    left behind. Rows already sent or failed, and rows over the cap, are not returned.
+
+def room_on(engine: Engine, campaign: Campaign, day: str, excluding: list[str]) -> int:
+    """How many more sends the campaign may claim on `day` under its cap, warm-up and domain cap."""
+    sender = campaign.sender
+    room = sender.daily_allowance(dt.date.fromisoformat(day)) - claims_on(engine, campaign.name, day, excluding)
+    if sender.domain_daily_cap:
+        room = min(room, sender.domain_daily_cap - domain_claims_on(engine, sender.domain, day, excluding))
+    return max(room, 0)
+
+
+@dataclass
+class Claim:
+    rows: pd.DataFrame                                  # batch rows to deliver now, with `batch_id`
+    counts: dict[str, int] = field(default_factory=dict)  # claimed, repaired, over_cap, expired
+    repaired_keys: frozenset[str] = frozenset()         # rows a killed run left pending
+
+
+def _lock(conn: Connection, scope: str, day: str) -> None:
+    db.insert_ignoring_conflicts(conn, db.send_quota, [{"scope": scope, "day": day, "claims": 0}])
+    q = db.send_quota
+    conn.execute(q.update().where(q.c.scope == scope, q.c.day == day).values(claims=q.c.claims + 1))
+
+
+def claim(engine: Engine, campaign: Campaign, day: str, batch: pd.DataFrame, provider: str,
+          now: dt.datetime) -> Claim:
+    """Claim the batch rows (send_key, email, sequence, step, variant, ...) this run may deliver.
+
+    Returns newly claimed rows within every cap, plus `pending` rows a killed run
+    left (in their original batches). Rows already sent or failed are not returned.
     """
     if batch.empty:
-        return batch.iloc[0:0]
+        return Claim(batch.assign(batch_id=pd.Series(dtype="str")), {"claimed": 0, "repaired": 0, "over_cap": 0, "expired": 0})
     t = db.sends
+    sender = campaign.sender
     keys = batch["send_key"].tolist()
-    now = datetime.now(timezone.utc)
     with engine.begin() as conn:
-        db.insert_ignoring_conflicts(conn, db.send_quota, [{"campaign": campaign, "day": day, "claims": 0}])
-        # Taking the quota row's lock serialises claims for this campaign and day.
-        conn.execute(
-            db.send_quota.update()
-            .where(db.send_quota.c.campaign == campaign, db.send_quota.c.day == day)
-            .values(claims=db.send_quota.c.claims + 1)
+        # Taking the quota rows' locks (always campaign, then domain) serialises claims.
+        _lock(conn, f"campaign:{campaign.name}", day)
+        if sender.domain_daily_cap:
+            _lock(conn, f"domain:{sender.domain}", day)
+        known = pd.DataFrame(
+            conn.execute(sa.select(t.c.send_key, t.c.status, t.c.batch_id, t.c.claimed_at).where(t.c.send_key.in_(keys))).all(),
+            columns=["send_key", "status", "batch_id", "claimed_at"],
         )
-        known = dict(conn.execute(sa.select(t.c.send_key, t.c.status).where(t.c.send_key.in_(keys))).all())
-        used = conn.execute(
-            sa.select(sa.func.count()).select_from(t).where(
-                t.c.campaign == campaign, t.c.send_day == day, t.c.status.in_(_COUNTS_AGAINST_CAP)
+        claimed_at = pd.to_datetime(known["claimed_at"], utc=True)
+        pending = known[(known["status"] == PENDING)]
+        expired = pending[claimed_at[pending.index] < pd.Timestamp(now - REPAIR_WINDOW)]
+        if len(expired):
+            conn.execute(
+                t.update().where(t.c.send_key.in_(expired["send_key"].tolist())).values(
+                    status=FAILED,
+                    error="interrupted before the provider confirmed, and now past its 24 h idempotency "
+                          "window: not retried, so the lead cannot get a second copy",
+                )
             )
-        ).scalar_one()
-        fresh = batch[~batch["send_key"].isin(known)].head(max(cap - int(used), 0))
+        room = sender.daily_allowance(dt.date.fromisoformat(day)) - _count(conn, t.c.campaign == campaign.name, t.c.send_day == day)
+        if sender.domain_daily_cap:
+            room = min(room, sender.domain_daily_cap - _count(conn, t.c.sender_domain == sender.domain, t.c.send_day == day))
+        if sender.hourly_cap:
+            hour = now.replace(minute=0, second=0, microsecond=0)
+            room = min(room, sender.hourly_cap - _count(conn, t.c.campaign == campaign.name, t.c.claimed_at >= hour))
+        unknown = batch[~batch["send_key"].isin(known["send_key"])]
+        fresh = unknown.head(max(room, 0))
+        fresh = fresh.assign(batch_id=_batch_ids(fresh["send_key"]))
         db.insert_ignoring_conflicts(
             conn, t,
-            db.records(fresh.assign(campaign=campaign, send_day=day, status=PENDING, provider=provider, claimed_at=now)[
-                ["send_key", "campaign", "email", "sequence", "step", "send_day", "status", "provider", "claimed_at"]
+            db.records(fresh.assign(campaign=campaign.name, send_day=day, status=PENDING, provider=provider,
+                                    sender_domain=sender.domain, claimed_at=now)[
+                ["send_key", "campaign", "email", "sequence", "step", "variant", "send_day", "status", "provider",
+                 "sender_domain", "batch_id", "claimed_at"]
             ]),
         )
-    repair = batch["send_key"].map(known) == PENDING
-    return batch[batch["send_key"].isin(fresh["send_key"]) | repair]
+    repair = pending[~pending["send_key"].isin(expired["send_key"])]
+    repaired = batch.merge(repair[["send_key", "batch_id"]], on="send_key")
+    rows = pd.concat([repaired, fresh], ignore_index=True)
+    counts = {"claimed": len(fresh), "repaired": len(repaired), "over_cap": len(unknown) - len(fresh),
+              "expired": len(expired)}
+    return Claim(rows, counts, frozenset(repaired["send_key"]))
 
 
 @dataclass(frozen=True)
@@ -106,7 +178,7 @@ def record_outcomes(engine: Engine, outcomes: list[Outcome]) -> None:
     """Complete claimed rows, all in one transaction."""
     if not outcomes:
         return
-    now = datetime.now(timezone.utc)
+    now = dt.datetime.now(dt.timezone.utc)
     update = (
         db.sends.update()
         .where(db.sends.c.send_key == sa.bindparam("b_key"))
@@ -119,3 +191,11 @@ def record_outcomes(engine: Engine, outcomes: list[Outcome]) -> None:
              "b_error": o.error[:2000] if o.error else None, "b_sent_at": now if o.status == SENT else None}
             for o in outcomes
         ])
+
+
+def release(engine: Engine, keys: list[str]) -> None:
+    """Drop pending claims that certainly never reached the provider (it refused the
+    call outright), so their room under the caps is given back."""
+    if keys:
+        with engine.begin() as conn:
+            conn.execute(db.sends.delete().where(db.sends.c.send_key.in_(keys), db.sends.c.status == PENDING))

@@ -1,56 +1,66 @@
 """Handing a rendered batch to a sender, exactly once per lead and step (the `sent_emails` stage).
 
-Claim in the ledger first, deliver, then complete the ledger rows: see ledger.py
-for why a crash between the two never produces a second copy.
+Only messages whose sending window is open now are claimed; the ledger (see
+ledger.py) claims them under every cap, groups them into provider batches and
+keeps a batch's rows pending until the provider's answer is recorded, so a
+crash or a retry never produces a second copy.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
 from cam_core import ledger, store
-from cam_core.ledger import Outcome
-from cam_core.outbox import Sender
-
-#: Ledger rows are completed this many at a time: one transaction per chunk, not
-#: per message. A crash mid-chunk leaves its rows pending, and the rerun repairs
-#: them without a second copy.
-COMPLETION_CHUNK = 100
-
-
-class DeliveryError(RuntimeError):
-    """A sender's refusal of one message; the message is marked failed with this text."""
+from cam_core.campaigns import Campaign
+from cam_core.outbox import ProviderUnavailable, Sender, SenderRefused
+from cam_core.sending_window import OPEN, recipient_zones, window_states
 
 
 @dataclass
 class SendReport:
     ledger: pd.DataFrame      # the campaign-day's ledger rows after this run
-    counts: dict[str, int]    # in_batch, claimed, sent, failed, not_claimed
+    counts: dict[str, int]    # window states, claim counts, sent, failed, left_pending
+    problem: str = ""         # why sending stopped early, if it did
 
 
-def _deliver(sender: Sender, message: dict) -> Outcome:
-    try:
-        delivery = sender.send(message)
-    except DeliveryError as exc:
-        return Outcome(message["send_key"], ledger.FAILED, error=str(exc))
-    return Outcome(message["send_key"], ledger.SENT, message_id=delivery.message_id, location=delivery.location)
-
-
-def send_batch(engine: Engine, campaign: str, day: str, batch: pd.DataFrame, sender: Sender, cap: int) -> SendReport:
-    claimed = ledger.claim(engine, campaign, day, batch, cap=cap, provider=sender.provider)
-    messages = claimed.to_dict("records")
+def send_batch(engine: Engine, campaign: Campaign, day: str, batch: pd.DataFrame, sender: Sender,
+               now: dt.datetime) -> SendReport:
+    states = window_states(recipient_zones(batch, campaign.timezone), dt.date.fromisoformat(day), now, campaign)
+    claim = ledger.claim(engine, campaign, day, batch[(states == OPEN).to_numpy()], sender.provider, now)
     sent = failed = 0
-    for start in range(0, len(messages), COMPLETION_CHUNK):
-        chunk = messages[start:start + COMPLETION_CHUNK]
-        outcomes = [_deliver(sender, m) for m in chunk]
+    problem = ""
+    groups = list(claim.rows.groupby("batch_id", sort=False))
+    for position, (batch_id, group) in enumerate(groups):
+        messages = group.to_dict("records")
+        try:
+            outcomes = sender.deliver(messages, batch_id)
+        except SenderRefused as exc:
+            # Nothing from here on reached the provider; give the room back. Repaired
+            # rows keep their claim: an earlier run may have delivered them.
+            untouched = pd.concat([g for _, g in groups[position:]])
+            ledger.release(engine, untouched.loc[~untouched["send_key"].isin(claim.repaired_keys), "send_key"].tolist())
+            problem = str(exc)
+            break
+        except ProviderUnavailable as exc:
+            problem = f"{exc}; the batch stays pending and the next run retries it with the same idempotency key"
+            break
         ledger.record_outcomes(engine, outcomes)
-        delivered = [m["email"] for m, o in zip(chunk, outcomes) if o.status == ledger.SENT]
-        store.mark_contacted(engine, campaign, delivered)
+        delivered = [m["email"] for m, o in zip(messages, outcomes) if o.status == ledger.SENT]
+        store.mark_contacted(engine, campaign.name, delivered)
         sent += len(delivered)
-        failed += len(chunk) - len(delivered)
-    counts = {"in_batch": len(batch), "claimed": len(claimed), "sent": sent, "failed": failed,
-              "not_claimed": len(batch) - len(claimed)}
-    return SendReport(ledger=ledger.ledger_rows(engine, campaign, day=day), counts=counts)
+        failed += len(outcomes) - len(delivered)
+    rows = ledger.ledger_rows(engine, campaign.name, day=day)
+    counts = {
+        "in_batch": len(batch),
+        **{f"window_{s}": int((states == s).sum()) for s in states.unique() if s != OPEN},
+        "window_open": int((states == OPEN).sum()),
+        **claim.counts,
+        "sent": sent,
+        "failed": failed,
+        "left_pending": int((rows["status"] == ledger.PENDING).sum()) if len(rows) else 0,
+    }
+    return SendReport(ledger=rows, counts=counts, problem=problem)

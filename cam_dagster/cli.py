@@ -5,6 +5,7 @@
   cam run --campaign C          materialize the whole graph for one campaign and day
   cam campaigns                 validate the campaign files and sync their partitions
   cam leads export --campaign C one row per lead: email, status, score, tier, sequence, reason
+  cam preview --campaign C --email X   the lead's next message, rendered
   cam suppress EMAIL...         never write to these addresses again, in any campaign
   cam leads explain EMAIL --campaign C   why a lead scored, qualified and routed as it did
   cam review list|approve|reject         decide the leads in a campaign's review band
@@ -125,10 +126,14 @@ def _sent_count(campaign: str, day: str) -> int:
 def cmd_demo(args: argparse.Namespace) -> None:
     home = _home()
     day = _day(args.date)
-    campaign_file, sample = write_demo_home(home.campaigns, home.samples, leads=args.leads)
+    if args.sender == "resend" and not os.environ.get("RESEND_API_KEY"):
+        raise CliError("--sender resend needs RESEND_API_KEY (and RESEND_API_URL to use a test server)")
+    if args.sender == "resend" and not os.environ.get("CAM_UNSUBSCRIBE_SECRET"):
+        raise CliError("--sender resend needs CAM_UNSUBSCRIBE_SECRET (a long random string) to sign unsubscribe links")
+    campaign_file, sample = write_demo_home(home.campaigns, home.samples, leads=args.leads, sender=args.sender)
     landed, new = land_file(home, sample, DEMO_CAMPAIGN, day)
     print(f"CAM home: {home.root}")
-    print(f"Campaign: {campaign_file}")
+    print(f"Campaign: {campaign_file} (sender: {args.sender})")
     print(f"Sample:   {sample} -> {'landed' if new else 'already landed'} as {landed.name}")
     before = _sent_count(DEMO_CAMPAIGN, day)
     _report(DEMO_CAMPAIGN, day, before, materialize(DEMO_CAMPAIGN, day))
@@ -192,6 +197,35 @@ def cmd_leads_export(args: argparse.Namespace) -> None:
         print(f"{len(frame)} lead(s) written to {args.output}", file=sys.stderr)
 
 
+def cmd_preview(args: argparse.Namespace) -> None:
+    from cam_core.preview import PreviewError, preview
+    from cam_dagster.resources import cam_resource_from_env
+
+    campaign = _campaign(_home(), args.campaign)
+    try:
+        import dagster as dg
+
+        secret = cam_resource_from_env().signing_secret(campaign)
+    except dg.Failure as exc:
+        raise CliError(exc.description or str(exc)) from None
+    try:
+        message = preview(_engine(), campaign, args.email, secret)
+    except PreviewError as exc:
+        raise CliError(str(exc)) from None
+    print(f"From:     {message['from_email']}")
+    print(f"To:       {message['email']}")
+    print(f"Reply-To: {message['reply_to']}")
+    print(f"Subject:  {message['subject']}")
+    print(f"List-Unsubscribe: {message['list_unsubscribe']}")
+    print("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    print(f"Sequence: {message['sequence']} step {message['step']} variant {message['variant']} (tier {message['tier']})")
+    print()
+    print(message["body_text"])
+    if message["body_html"]:
+        print("--- HTML part ---")
+        print(message["body_html"])
+
+
 def cmd_suppress(args: argparse.Namespace) -> None:
     added = store.suppress(_engine(), args.emails, reason=args.reason, source="cam suppress")
     print(f"{added} address(es) added to the suppression list ({len(args.emails) - added} already there)")
@@ -253,6 +287,9 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="create a demo home and run the whole graph for today")
     demo.add_argument("--leads", type=int, default=600, help="rows in the sample CSV (default 600)")
     demo.add_argument("--date", help="partition day, YYYY-MM-DD (default today)")
+    demo.add_argument("--sender", choices=("outbox", "resend"), default="outbox",
+                      help="outbox (default: files, nothing leaves the machine) or resend (writes it into the demo "
+                           "campaign, sends to Resend's test addresses; needs RESEND_API_KEY)")
     demo.set_defaults(func=cmd_demo)
 
     ingest = sub.add_parser("ingest", help="land a lead file for a campaign and day")
@@ -296,6 +333,11 @@ def parser() -> argparse.ArgumentParser:
         decide.add_argument("--by", help="who decides (default: $USER)")
         decide.add_argument("--note", help="why, kept with the decision")
         decide.set_defaults(func=func)
+
+    show = sub.add_parser("preview", help="show the next message a lead would get, rendered")
+    show.add_argument("--campaign", required=True)
+    show.add_argument("--email", required=True)
+    show.set_defaults(func=cmd_preview)
 
     suppress = sub.add_parser("suppress", help="never write to these addresses again, in any campaign")
     suppress.add_argument("emails", nargs="+")

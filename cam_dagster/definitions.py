@@ -15,9 +15,9 @@ from cam_dagster.assets.sent_emails import sent_emails
 from cam_dagster.enrichment_resource import enrichment_resource_from_env
 from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.jobs import cam_pipeline
-from cam_dagster.resources import cam_resource_from_env
+from cam_dagster.resources import cam_resource_from_env, resend_resource_from_env
 from cam_dagster.review_sensor import review_decisions_sensor
-from cam_dagster.schedules import daily_outreach_schedule
+from cam_dagster.schedules import outreach_schedule
 from cam_dagster.sensors import campaign_partitions_sensor
 
 ASSETS = [harvest, enriched, scored, qualified, routed, nurture_batch, sent_emails, engagement, campaign_metrics]
@@ -29,10 +29,11 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
         jobs=[cam_pipeline],
-        schedules=[daily_outreach_schedule],
+        schedules=[outreach_schedule],
         sensors=[campaign_partitions_sensor, review_decisions_sensor],
         resources={
             "cam": cam,
+            "resend": resend_resource_from_env(),
             "enrichment": enrichment_resource_from_env(),
             "io_manager": PartitionedParquetIOManager(base_dir=str(settings.cam_home() / "data")),
         },

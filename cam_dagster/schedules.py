@@ -1,5 +1,9 @@
-"""The daily run: every campaign's partition for the day, once."""
+"""The outreach schedule: every campaign's partition for the day, every hour.
 
+Hourly because sending windows are in each recipient's local time and hourly
+pacing spreads a day's sends: each run re-materializes the day's partition
+(which converges) and sends what is due, open and within the caps.
+"""
 
 import dagster as dg
 
@@ -7,17 +11,18 @@ from cam_dagster.jobs import cam_pipeline
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
 
 
-@dg.schedule(job=cam_pipeline, cron_schedule="0 8 * * 1-5", execution_timezone="UTC")
-def daily_outreach_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
-    """At 08:00 UTC on weekdays, one run per campaign partition for that day.
+@dg.schedule(job=cam_pipeline, cron_schedule="15 * * * *", execution_timezone="UTC")
+def outreach_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
+    """At a quarter past every hour, one run per campaign partition for that day.
 
     Stopped until someone turns it on: scheduled runs send email.
     """
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    when = context.scheduled_execution_time
+    day = when.strftime("%Y-%m-%d")
     campaigns = context.instance.get_dynamic_partitions(CAMPAIGN_DIMENSION)
     if not campaigns:
         return dg.SkipReason("no campaign partitions yet; add a campaign file under $CAM_HOME/campaigns/")
     return [
-        dg.RunRequest(run_key=f"scheduled:{campaign}:{day}", partition_key=partition_key(campaign, day))
+        dg.RunRequest(run_key=f"scheduled:{campaign}:{when:%Y-%m-%dT%H}", partition_key=partition_key(campaign, day))
         for campaign in campaigns
     ]

@@ -18,10 +18,11 @@ from cam_dagster.definitions import ASSETS
 from cam_dagster.enrichment_resource import EnrichmentResource
 from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
-from cam_dagster.resources import CamResource
+from cam_dagster.resources import CamResource, ResendResource
 from postgres_server import PostgresServer
 
-DAY = "2026-11-24"
+DAY = "2026-11-17"  # a Tuesday, with the following week also in the past (partitions end today)
+UNSUBSCRIBE_SECRET = "test-unsubscribe-secret"
 
 
 @pytest.fixture(scope="session")
@@ -74,24 +75,32 @@ def instance() -> dg.DagsterInstance:
         yield test_instance
 
 
-@pytest.fixture
-def resources(cam_env: HomeLayout, database_url: str) -> dict[str, object]:
+def resources_for(cam_env: HomeLayout, database_url: str, now: str, **resend: str) -> dict[str, object]:
+    """The resources a run gets; `now` is the clock the sending window is judged by."""
     return {
-        "cam": CamResource(home=str(cam_env.root), database_url=database_url),
+        "cam": CamResource(home=str(cam_env.root), database_url=database_url, frozen_now=now,
+                           unsubscribe_secret=UNSUBSCRIBE_SECRET),
+        "resend": ResendResource(**resend),
         "io_manager": PartitionedParquetIOManager(base_dir=str(cam_env.data)),
         "enrichment": EnrichmentResource(mx_lookup=False),
     }
 
 
 @pytest.fixture
-def run_assets(instance: dg.DagsterInstance, resources: dict[str, object]):
-    """Materialize a selection of CAM's assets for one partition; returns the result."""
+def resources(cam_env: HomeLayout, database_url: str) -> dict[str, object]:
+    return resources_for(cam_env, database_url, now=f"{DAY}T10:00:00+00:00")
+
+
+@pytest.fixture
+def run_assets(instance: dg.DagsterInstance, cam_env: HomeLayout, database_url: str):
+    """Materialize a selection of CAM's assets for one partition, at 10:00 UTC on its
+    day unless `now` says otherwise; returns the result."""
 
     def run(selection: Sequence[str] | str = "*", campaign: str = DEMO_CAMPAIGN, day: str = DAY,
-            raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+            raise_on_error: bool = True, now: str | None = None, **resend: str) -> dg.ExecuteInProcessResult:
         return dg.materialize(
-            ASSETS, instance=instance, resources=resources, partition_key=partition_key(campaign, day),
-            selection=selection, raise_on_error=raise_on_error,
+            ASSETS, instance=instance, resources=resources_for(cam_env, database_url, now or f"{day}T10:00:00+00:00", **resend),
+            partition_key=partition_key(campaign, day), selection=selection, raise_on_error=raise_on_error,
         )
 
     return run

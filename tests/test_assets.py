@@ -131,7 +131,7 @@ def test_whole_graph_sends_each_due_lead_once_within_the_cap(demo_home, run_asse
     message = message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["List-Unsubscribe"].startswith("<https://northwind-data.example/unsubscribe?token=")
-    assert campaign.sender.postal_address in message.get_content()
+    assert campaign.sender.postal_address in message.get_body(("plain",)).get_content()
     assert len(held) == expected
     contacted = _table(engine, db.leads).query("status == 'contacted'")
     assert sorted(contacted["email"]) == sorted(ledger["email"])
@@ -168,9 +168,9 @@ def test_leads_held_by_the_cap_go_out_the_next_day(demo_home, run_assets, engine
 def test_a_failed_blocking_check_stops_the_send(demo_home, run_assets, engine, monkeypatch):
     import cam_dagster.assets.nurture_batch as nurture_module
 
-    real_plan = nurture_module.plan_first_steps
+    real_plan = nurture_module.plan_due_steps
     # Simulate a planner that forgets the suppression list: the check must catch it.
-    monkeypatch.setattr(nurture_module, "plan_first_steps",
+    monkeypatch.setattr(nurture_module, "plan_due_steps",
                         lambda engine, campaign, day, suppressed: real_plan(engine, campaign, day, suppressed.iloc[0:0]))
     run_assets(["harvest", "enriched", "scored", "qualified", "routed"])
     victim = stored(demo_home, "routed").sort_values("icp_score").iloc[-1]["email"]

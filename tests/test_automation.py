@@ -9,7 +9,7 @@ import dagster as dg
 from cam_core.demo import demo_campaign_yaml
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, campaign_day
 from cam_dagster.resources import CamResource
-from cam_dagster.schedules import daily_outreach_schedule
+from cam_dagster.schedules import outreach_schedule
 from cam_dagster.sensors import campaign_partitions_sensor
 
 
@@ -40,7 +40,7 @@ def test_the_daily_schedule_asks_for_one_run_per_campaign_for_that_day():
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(CAMPAIGN_DIMENSION, ["acme", "demo"])
         when = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone.utc)
-        requests = daily_outreach_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
+        requests = outreach_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
         partitions = sorted((campaign_day(r.partition_key).campaign, campaign_day(r.partition_key).day) for r in requests)
         assert partitions == [("acme", "2026-11-25"), ("demo", "2026-11-25")]
         assert len({r.run_key for r in requests}) == 2
@@ -49,5 +49,5 @@ def test_the_daily_schedule_asks_for_one_run_per_campaign_for_that_day():
 def test_the_daily_schedule_skips_when_there_is_no_campaign():
     with dg.instance_for_test() as instance:
         when = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone.utc)
-        result = daily_outreach_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
+        result = outreach_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
         assert isinstance(result, dg.SkipReason)

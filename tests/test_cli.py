@@ -16,7 +16,7 @@ import pytest
 
 from cam_core.demo import demo_campaign_yaml
 from cam_dagster.cli import main
-from conftest import DAY, today
+from conftest import today
 
 NINE_ASSETS = ["harvest", "enriched", "scored", "qualified", "routed", "nurture_batch", "sent_emails",
                "engagement", "campaign_metrics"]
@@ -70,13 +70,13 @@ def test_demo_runs_the_whole_graph_then_sends_nothing_new(cam_env, capsys, monke
 
 
 def test_ingest_run_and_export(acme, cam_env, capsys, tmp_path):
-    code, out, _ = _cam(capsys, "ingest", str(acme), "--campaign", "acme", "--date", DAY)
+    code, out, _ = _cam(capsys, "ingest", str(acme), "--campaign", "acme", "--date", today())
     assert code == 0 and "Landed:" in out
-    code, out, _ = _cam(capsys, "ingest", str(acme), "--campaign", "acme", "--date", DAY)
+    code, out, _ = _cam(capsys, "ingest", str(acme), "--campaign", "acme", "--date", today())
     assert code == 0 and "Already landed" in out
-    assert len(list(cam_env.landed_dir("acme", DAY).iterdir())) == 1
+    assert len(list(cam_env.landed_dir("acme", today()).iterdir())) == 1
 
-    code, out, _ = _cam(capsys, "run", "--campaign", "acme", "--date", DAY)
+    code, out, _ = _cam(capsys, "run", "--campaign", "acme", "--date", today())
     assert code == 0, out
     assert re.search(r"rows_read +6\n +accepted +3\n", out), out
 
@@ -114,11 +114,11 @@ def test_suppress_reports_new_and_known_addresses(cam_env, capsys):
 
 
 def test_dagster_cli_materializes_a_partition_after_cam_ingest(acme, capsys):
-    assert _cam(capsys, "ingest", str(acme), "--campaign", "acme", "--date", DAY)[0] == 0
+    assert _cam(capsys, "ingest", str(acme), "--campaign", "acme", "--date", today())[0] == 0
     dagster = Path(sys.executable).with_name("dagster")
     completed = subprocess.run(
         [str(dagster), "asset", "materialize", "-m", "cam_dagster.definitions", "--select", "*",
-         "--partition", f"acme|{DAY}"],
+         "--partition", f"acme|{today()}"],
         capture_output=True, text=True, timeout=300, env=os.environ.copy(),
     )
     assert completed.returncode == 0, completed.stderr[-3000:]

@@ -14,10 +14,13 @@ import pytest
 import yaml
 from jinja2.exceptions import SecurityError
 
+from pydantic import ValidationError
+
 from cam_core.campaigns import Campaign
+from cam_core.ledger import send_keys
 from cam_core.demo import demo_campaign_yaml
 from cam_core.outbox import OutboxSender, build_message, message_id_for
-from cam_core.rendering import BATCH_COLUMNS, TemplateProblem, render_step
+from cam_core.rendering import BATCH_COLUMNS, TemplateProblem, render_batch
 from cam_core.unsubscribe import make_token, read_token, unsubscribe_url
 
 SECRET = "test-signing-secret"
@@ -28,11 +31,20 @@ def _campaign(body: str | None = None, subject: str | None = None, sequence: str
     raw = yaml.safe_load(demo_campaign_yaml())
     raw["name"] = "demo"
     step = raw["sequences"][sequence]["steps"][0]
+    step = step["variants"][0] if "variants" in step else step
     if body is not None:
         step["body"] = body
     if subject is not None:
         step["subject"] = subject
     return Campaign.model_validate(raw)
+
+
+def render_step(leads: pd.DataFrame, campaign: Campaign, step: int, secret: str) -> pd.DataFrame:
+    """Render `step` for each lead, in the step's first variant."""
+    due = leads.assign(step=step)
+    due["variant"] = [campaign.sequences[s].steps[step - 1].versions()[0].name for s in due["sequence"]]
+    due["send_key"] = send_keys(campaign.name, due["email"], due["step"])
+    return render_batch(due, campaign, secret)
 
 
 def _due(*rows: dict) -> pd.DataFrame:
@@ -122,30 +134,26 @@ def test_send_keys_are_stable_and_distinct_per_lead_and_step() -> None:
 # --- template problems --------------------------------------------------------------------------
 
 
-def test_an_unknown_variable_names_campaign_sequence_and_step() -> None:
-    campaign = _campaign(body="Hi {{ frist_name }},")
-
-    with pytest.raises(TemplateProblem) as caught:
-        render_step(LEADS, campaign, 1, SECRET)
-
+def test_an_unknown_variable_is_refused_when_the_campaign_loads() -> None:
+    with pytest.raises(ValidationError) as caught:
+        _campaign(body="Hi {{ frist_name }},")
     message = str(caught.value)
-    assert message.startswith("campaign demo, sequence standard, step 1: ")
-    assert "'frist_name' is undefined" in message
+    assert "sequences.standard.steps.0" in message
+    assert "unknown field(s) frist_name" in message
 
 
-def test_an_unknown_variable_in_the_subject_is_found_too() -> None:
-    campaign = _campaign(subject="About {{ compnay }}", sequence="fast_track")
-    with pytest.raises(TemplateProblem, match=r"campaign demo, sequence fast_track, step 1: .*'compnay' is undefined"):
-        render_step(LEADS, campaign, 1, SECRET)
+def test_an_unknown_variable_in_a_variant_subject_is_found_too() -> None:
+    with pytest.raises(ValidationError, match=r"sequences\.fast_track\.steps\.0\.variants\.0[\s\S]*compnay"):
+        _campaign(subject="About {{ compnay }}", sequence="fast_track")
 
 
-def test_a_template_syntax_error_is_a_template_problem() -> None:
-    with pytest.raises(TemplateProblem, match="sequence standard, step 1"):
-        render_step(LEADS, _campaign(body="Hi {{ first_name "), 1, SECRET)
+def test_a_template_syntax_error_is_refused_when_the_campaign_loads() -> None:
+    with pytest.raises(ValidationError, match="template syntax error"):
+        _campaign(body="Hi {{ first_name ")
 
 
 def test_sandbox_errors_are_template_errors() -> None:
-    # What lets render_step report a sandbox escape as a TemplateProblem.
+    # What lets render_batch report a sandbox escape as a TemplateProblem.
     assert issubclass(SecurityError, jinja2.TemplateError)
 
 
@@ -160,17 +168,34 @@ def test_sandbox_errors_are_template_errors() -> None:
         "{% for c in ''.__class__.__mro__[1].__subclasses__() %}{{ c }}{% endfor %}",
     ],
 )
-def test_a_template_cannot_escape_the_sandbox(template: str) -> None:
-    with pytest.raises(TemplateProblem) as caught:
-        render_step(LEADS, _campaign(body=template), 1, SECRET)
-    assert "unsafe" in str(caught.value)
-    assert "campaign demo, sequence standard, step 1" in str(caught.value)
+def test_a_template_that_reaches_outside_its_sandbox_is_refused(template: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _campaign(body=template)
+    assert "sequences.standard.steps.0" in str(caught.value)
+    assert "unsafe" in str(caught.value) or "unknown field" in str(caught.value)
 
 
 @pytest.mark.parametrize("template", ["{% for i in range(10**9) %}x{% endfor %}", "{{ 1 / 0 }}", "{{ first_name + 1 }}"])
-def test_a_template_that_fails_while_running_is_a_template_problem(template: str) -> None:
-    with pytest.raises(TemplateProblem, match="campaign demo, sequence standard, step 1: template error"):
-        render_step(LEADS, _campaign(body=template), 1, SECRET)
+def test_a_template_that_cannot_run_is_refused_when_the_campaign_loads(template: str) -> None:
+    with pytest.raises(ValidationError, match="template cannot render"):
+        _campaign(body=template)
+
+
+def test_a_template_that_fails_on_one_leads_data_is_a_template_problem() -> None:
+    campaign = _campaign(body="{{ 100 // (company | length) }} per cent")  # fine for "Acme", not for ""
+    with pytest.raises(TemplateProblem, match="campaign demo, sequence standard, step 1, variant main: template error"):
+        render_step(_due({"email": "bob@hooli.example"}), campaign, 1, SECRET)
+
+
+def test_html_is_autoescaped_and_carries_the_footer_too() -> None:
+    raw = yaml.safe_load(demo_campaign_yaml())
+    raw["name"] = "demo"
+    raw["sequences"]["standard"]["steps"][0]["html"] = "<p>Hi {{ first_name }} at {{ company }}</p>"
+    batch = render_step(_due({"email": "eve@acme.example", "first_name": "Eve", "company": "<script>x</script>"}),
+                        Campaign.model_validate(raw), 1, SECRET)
+    html = batch.loc[0, "body_html"]
+    assert html.startswith("<p>Hi Eve at &lt;script&gt;x&lt;/script&gt;</p>")
+    assert POSTAL in html and 'href="https://northwind-data.example/unsubscribe?token=' in html
 
 
 # --- unsubscribe tokens -------------------------------------------------------------------------
@@ -285,7 +310,7 @@ def test_one_click_unsubscribe_and_message_id(rendered_row: dict) -> None:
     assert parsed["From"] == "Ada Lovelace <ada@northwind-data.example>"
     assert parsed["To"] == f"Aïsha Okafor <{rendered_row['email']}>"
     assert parsed["Subject"] == "A question about data quality at Massive Dynamic"
-    assert parsed["X-CAM-Sequence"] == "standard step 1"
+    assert parsed["X-CAM-Sequence"] == "standard step 1 variant main"
     assert parsed.get_content() == rendered_row["body_text"]
 
 
@@ -302,8 +327,8 @@ def test_message_id_follows_the_send_key_not_the_moment(rendered_row: dict) -> N
 def test_sending_the_same_step_twice_to_the_outbox_leaves_one_file(tmp_path: Path, rendered_row: dict) -> None:
     sender = OutboxSender(tmp_path / "outbox", "demo")
 
-    first = sender.send(rendered_row)
-    second = sender.send(rendered_row)
+    [first] = sender.deliver([rendered_row], "batch-1")
+    [second] = sender.deliver([rendered_row], "batch-1")
 
     files = sorted(p.name for p in (tmp_path / "outbox").iterdir())
     assert files == [f"{rendered_row['send_key']}.eml"]

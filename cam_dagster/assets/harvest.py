@@ -6,11 +6,11 @@ from cam_core.intake import IntakeError, harvest as harvest_files
 from cam_core.landing import landed_files
 from cam_dagster import metadata
 from cam_dagster.partitions import cam_partitions, campaign_day
-from cam_dagster.resources import CamResource
+from cam_dagster.resources import CamResource, ResendResource
 
 
 @dg.asset(partitions_def=cam_partitions, group_name="intake", kinds={"pandas", "csv"})
-def harvest(context: dg.AssetExecutionContext, cam: CamResource) -> dg.Output[pd.DataFrame]:
+def harvest(context: dg.AssetExecutionContext, cam: CamResource, resend: ResendResource) -> dg.Output[pd.DataFrame]:
     """Every row of every file landed for the campaign and day, parsed, normalised and deduplicated.
 
     Usable rows flow on; rows that cannot be used (no email, malformed address,
@@ -18,7 +18,7 @@ def harvest(context: dg.AssetExecutionContext, cam: CamResource) -> dg.Output[pd
     reason, replacing this partition's previous rejects. Accepted + rejected = rows read.
     """
     partition = campaign_day(context.partition_key)
-    cam.campaign(partition.campaign)  # a broken campaign file stops here, with its error
+    cam.campaign(partition.campaign, resend)  # a broken campaign file, or a sender without its key, stops here
     files = landed_files(cam.layout, partition.campaign, partition.day)
     if not files:
         context.log.warning("No files landed for %s on %s; land one with `cam ingest`", partition.campaign, partition.day)
