@@ -284,8 +284,6 @@ class Campaign(_Strict):
     tiers: Tiers
     sequences: dict[str, Sequence] = Field(min_length=1)
     routing: dict[Literal[TIERS], str]  # type: ignore[valid-type]
-    sender: Sender
-    targets: Targets = Targets()
     # Selection (issue 4): all optional, so older campaign files keep working unchanged.
     opportunity: Icp | None = None          # intent signals, scored like icp.rules
     weights: Weights | None = None          # fit vs opportunity; default 0.7/0.3 with opportunity rules
@@ -293,36 +291,8 @@ class Campaign(_Strict):
     enrichment: Enrichment = Enrichment()
     routing_rules: list[RoutingRule] = Field(default_factory=list)  # first match wins, else routing[tier]
     exclusivity_days: int = Field(default=0, ge=0)  # hold leads active in another campaign this recently
-
-    @field_validator("competitors")
-    @classmethod
-    def _competitor_domains(cls, domains: list[str]) -> list[str]:
-        return competitor_domains(domains)
-
-    @field_validator("routing_rules")
-    @classmethod
-    def _rules_name_sequences(cls, rules: list[RoutingRule], info: ValidationInfo) -> list[RoutingRule]:
-        sequences = info.data.get("sequences")
-        if sequences is None:
-            return rules
-        unknown = [f"{r.name} -> {r.sequence!r}" for r in rules if r.sequence not in sequences]
-        if unknown:
-            raise ValueError(f"names sequences that are not defined: {', '.join(unknown)}; defined: {', '.join(sorted(sequences))}")
-        return rules
-
-    @model_validator(mode="after")
-    def _weights_need_rules(self) -> "Campaign":
-        if self.weights is not None and self.weights.opportunity > 0 and self.opportunity is None:
-            raise ValueError("weights.opportunity is above 0 but there are no opportunity.rules; add them or set it to 0")
-        return self
-
-    def score_weights(self) -> tuple[float, float]:
-        """(fit, opportunity) weights, summing to 1: fit only unless opportunity rules exist."""
-        if self.weights is not None:
-            fit, opportunity = self.weights.fit, self.weights.opportunity if self.opportunity else 0.0
-        else:
-            fit, opportunity = (0.7, 0.3) if self.opportunity else (1.0, 0.0)
-        return fit / (fit + opportunity), opportunity / (fit + opportunity)
+    sender: Sender
+    targets: Targets = Targets()
 
     @field_validator("name")
     @classmethod
@@ -360,6 +330,36 @@ class Campaign(_Strict):
                 f"defined: {', '.join(sorted(sequences))}"
             )
         return routing
+
+    @field_validator("competitors")
+    @classmethod
+    def _competitor_domains(cls, domains: list[str]) -> list[str]:
+        return competitor_domains(domains)
+
+    @field_validator("routing_rules")
+    @classmethod
+    def _rules_name_sequences(cls, rules: list[RoutingRule], info: ValidationInfo) -> list[RoutingRule]:
+        sequences = info.data.get("sequences")
+        if sequences is None:
+            return rules
+        unknown = [f"{r.name} -> {r.sequence!r}" for r in rules if r.sequence not in sequences]
+        if unknown:
+            raise ValueError(f"names sequences that are not defined: {', '.join(unknown)}; defined: {', '.join(sorted(sequences))}")
+        return rules
+
+    @model_validator(mode="after")
+    def _weights_need_rules(self) -> "Campaign":
+        if self.weights is not None and self.weights.opportunity > 0 and self.opportunity is None:
+            raise ValueError("weights.opportunity is above 0 but there are no opportunity.rules; add them or set it to 0")
+        return self
+
+    def score_weights(self) -> tuple[float, float]:
+        """(fit, opportunity) weights, summing to 1: fit only unless opportunity rules exist."""
+        if self.weights is not None:
+            fit, opportunity = self.weights.fit, self.weights.opportunity if self.opportunity else 0.0
+        else:
+            fit, opportunity = (0.7, 0.3) if self.opportunity else (1.0, 0.0)
+        return fit / (fit + opportunity), opportunity / (fit + opportunity)
 
 
 class CampaignError(ValueError):

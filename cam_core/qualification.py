@@ -1,7 +1,9 @@
 """Qualification (the `qualified` stage): qualified, review or rejected, with a reason.
 
 Adds to a scored lead table:
-- `qualification` (str): "qualified", "review" or "rejected".
+- `qualification` (str): "qualified", "review", "rejected", or "needs_email" for a lead
+  without an address yet (kept by `harvest` for enrichment; its reason says whether
+  enrichment is pending, found nothing, or is off).
 - `reason` (str): why, in words a person can act on, e.g. "score 82 >= qualify_at 60"
   or "role account, not a person".
 The first rule that applies wins, in this order: suppressed, no email address
@@ -27,6 +29,7 @@ from cam_core.campaigns import Qualification
 from cam_core.frames import positions, take_str
 
 QUALIFIED, REVIEW, REJECTED = "qualified", "review", "rejected"
+NEEDS_EMAIL = "needs_email"  # no address yet: never qualified, enrolled or sent to until one is found
 
 
 def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -60,8 +63,8 @@ def qualify(scored: pd.DataFrame, rules: Qualification, suppressed: pd.Series,
         score >= rules.review_at,
     ]
     role_outcome = REJECTED if rules.reject_role_accounts else REVIEW
-    outcomes = np.array([REJECTED, REJECTED, REJECTED, REJECTED, REJECTED, REJECTED, REJECTED, role_outcome, REJECTED,
-                         QUALIFIED, REVIEW, REJECTED], dtype=object)
+    outcomes = np.array([REJECTED, NEEDS_EMAIL, NEEDS_EMAIL, REJECTED, REJECTED, REJECTED, REJECTED, role_outcome,
+                         REJECTED, QUALIFIED, REVIEW, REJECTED], dtype=object)
     # Which rule decided each lead (the last choice: below review_at). Reasons are then
     # written per rule for just its leads, and score reasons once per distinct score.
     choice = np.select(conditions, np.arange(len(conditions)), default=len(conditions))

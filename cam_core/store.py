@@ -34,8 +34,12 @@ def _status_case(new_status: sa.ColumnElement, stage: str) -> sa.ColumnElement:
 
 
 def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFrame) -> None:
-    """Record every lead's verdict, score and reason; leads further along keep their status."""
-    qualified = qualified[qualified["email"] != ""]  # no address yet: nothing to key the lead by
+    """Record every lead's verdict, score and reason; leads further along keep their status.
+
+    Leads without an email yet are not recorded: the table is keyed by email, and
+    such a lead waits in `harvest`/`qualified` (needs_email) until enrichment finds one.
+    """
+    qualified = qualified[qualified["email"] != ""]
     rows = qualified.assign(campaign=campaign, status=qualified["qualification"], first_seen=day, updated_on=day)[
         ["campaign", "email", "first_name", "last_name", "title", "company", "domain", "industry", "country", "status",
          "icp_score", "score_breakdown", "reason", "first_seen", "updated_on"]

@@ -11,8 +11,8 @@ from cam_dagster.definitions import ASSETS
 from cam_dagster.enrichment_resource import EnrichmentResource, enrichment_resource_from_env
 from cam_dagster.partitions import partition_key
 from conftest import DAY, DEMO_CAMPAIGN, metadata_of, stored
-from fakes import apollo as apollo_fake
-from fakes.apollo import FakeApollo
+from fakes import apollo_match as apollo_fake
+from fakes.apollo_match import FakeApollo
 from fakes.server import Reply
 
 

@@ -17,9 +17,9 @@ from cam_core.campaigns import Enrichment
 from cam_core.dropcontact import DropcontactBatch, dropcontact_client
 from cam_core.enrichment import enrich
 from cam_core.http import ApiError, AuthError, CircuitBreaker, RetryPolicy
-from fakes import apollo as apollo_fake
+from fakes import apollo_match as apollo_fake
 from fakes import dropcontact as dropcontact_fake
-from fakes.apollo import FakeApollo, person
+from fakes.apollo_match import FakeApollo, person
 from fakes.server import Reply
 
 ADA = person("ada@acme-data.example", "Ada", "Lovelace", "Chief Technology Officer",
@@ -337,6 +337,6 @@ def test_rows_without_an_address_flow_through_the_whole_selection_chain(engine):
     scored, _ = score_campaign(verify(enriched), campaign, as_of="2026-11-24")
     qualified = qualify(scored, campaign.qualification, pd.Series(dtype="str"))
     routed = route(qualified, campaign, pd.Series(dtype="str"))
-    assert qualified["qualification"].tolist() == ["qualified", "rejected"]
+    assert qualified["qualification"].tolist() == ["qualified", "needs_email"]
     assert qualified.loc[1, "reason"] == "no email address (enrichment found none)"
     assert routed[["email", "tier", "sequence"]].values.tolist() == [["ada@acme-data.example", "hot", "fast_track"]]

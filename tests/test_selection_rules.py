@@ -13,7 +13,7 @@ from cam_core.campaigns import Campaign, CampaignError, load_campaign
 from cam_core.demo import demo_campaign_yaml
 from cam_core.exclusivity import active_elsewhere
 from cam_core.explain import breakdown_rows
-from cam_core.qualification import QUALIFIED, REJECTED, REVIEW, qualify
+from cam_core.qualification import NEEDS_EMAIL, QUALIFIED, REJECTED, REVIEW, qualify
 from cam_core.routing import route
 from cam_core.scoring import score_campaign
 from cam_core.verification import verify
@@ -134,9 +134,9 @@ def test_new_rejection_reasons_are_named():
     ])
     out = qualify(frame, RULES, NOBODY)
     assert list(zip(out["qualification"], out["reason"])) == [
-        (REJECTED, "no email address yet: enrichment pending (apollo: timed out)"),
-        (REJECTED, "no email address (enrichment found none)"),
-        (REJECTED, "no email address (enrichment is off: set APOLLO_API_KEY or DROPCONTACT_API_KEY to look addresses up)"),
+        (NEEDS_EMAIL, "no email address yet: enrichment pending (apollo: timed out)"),
+        (NEEDS_EMAIL, "no email address (enrichment found none)"),
+        (NEEDS_EMAIL, "no email address (enrichment is off: set APOLLO_API_KEY or DROPCONTACT_API_KEY to look addresses up)"),
         (REJECTED, "no mail server for the domain (MX lookup)"),
         (QUALIFIED, "score 90 >= qualify_at 60"),   # unknown MX is never a rejection
         (REJECTED, "competitor (eu.rival.com)"),

@@ -34,7 +34,7 @@ def qualified(context: dg.AssetExecutionContext, cam: CamResource, scored: pd.Da
         result,
         metadata={
             **metadata.rows(len(scored), len(result)),
-            **metadata.counts("verdict", {v: int(verdicts.get(v, 0)) for v in ("qualified", "review", "rejected")}),
+            **metadata.counts("verdict", {v: int(verdicts.get(v, 0)) for v in ("qualified", "review", "rejected", "needs_email")}),
             "review_pending": dg.MetadataValue.int(int(waiting)),
             **metadata.counts("review_decided", {d: int(decided.get(d, 0)) for d in ("approved", "rejected")}),
             "reasons": metadata.table(reasons),
