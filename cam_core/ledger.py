@@ -66,31 +66,27 @@ def _count(conn: Connection, *conditions: sa.ColumnElement) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def claims_on(engine: Engine, campaign: str, day: str, excluding: list[str] | None = None) -> int:
-    """Sends claimed or made for a campaign on a day, which count against its cap."""
-    conditions = [db.sends.c.campaign == campaign, db.sends.c.send_day == day]
-    if excluding:
-        conditions.append(db.sends.c.send_key.not_in(excluding))
-    with engine.connect() as conn:
-        return _count(conn, *conditions)
-
-
-def domain_claims_on(engine: Engine, domain: str, day: str, excluding: list[str] | None = None) -> int:
-    """Sends claimed or made from a sending domain on a day, across campaigns."""
-    conditions = [db.sends.c.sender_domain == domain, db.sends.c.send_day == day]
-    if excluding:
-        conditions.append(db.sends.c.send_key.not_in(excluding))
-    with engine.connect() as conn:
-        return _count(conn, *conditions)
+def _room(conn: Connection, campaign: Campaign, day: str, excluding: list[str], now: dt.datetime | None = None) -> int:
+    """Sends still allowed under the daily cap, warm-up and domain cap (and, given
+    `now`, the hourly pacing), not counting the rows in `excluding`."""
+    t = db.sends
+    others = [t.c.send_key.not_in(excluding)] if excluding else []
+    sender = campaign.sender
+    room = sender.daily_allowance(dt.date.fromisoformat(day)) - _count(conn, t.c.campaign == campaign.name,
+                                                                        t.c.send_day == day, *others)
+    if sender.domain_daily_cap:
+        room = min(room, sender.domain_daily_cap - _count(conn, t.c.sender_domain == sender.domain,
+                                                          t.c.send_day == day, *others))
+    if sender.hourly_cap and now is not None:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        room = min(room, sender.hourly_cap - _count(conn, t.c.campaign == campaign.name, t.c.claimed_at >= hour, *others))
+    return max(room, 0)
 
 
 def room_on(engine: Engine, campaign: Campaign, day: str, excluding: list[str]) -> int:
-    """How many more sends the campaign may claim on `day` under its cap, warm-up and domain cap."""
-    sender = campaign.sender
-    room = sender.daily_allowance(dt.date.fromisoformat(day)) - claims_on(engine, campaign.name, day, excluding)
-    if sender.domain_daily_cap:
-        room = min(room, sender.domain_daily_cap - domain_claims_on(engine, sender.domain, day, excluding))
-    return max(room, 0)
+    """How many more sends the campaign may claim on `day` beyond the rows in `excluding`."""
+    with engine.connect() as conn:
+        return _room(conn, campaign, day, excluding)
 
 
 @dataclass
@@ -138,14 +134,8 @@ def claim(engine: Engine, campaign: Campaign, day: str, batch: pd.DataFrame, pro
                           "window: not retried, so the lead cannot get a second copy",
                 )
             )
-        room = sender.daily_allowance(dt.date.fromisoformat(day)) - _count(conn, t.c.campaign == campaign.name, t.c.send_day == day)
-        if sender.domain_daily_cap:
-            room = min(room, sender.domain_daily_cap - _count(conn, t.c.sender_domain == sender.domain, t.c.send_day == day))
-        if sender.hourly_cap:
-            hour = now.replace(minute=0, second=0, microsecond=0)
-            room = min(room, sender.hourly_cap - _count(conn, t.c.campaign == campaign.name, t.c.claimed_at >= hour))
         unknown = batch[~batch["send_key"].isin(known["send_key"])]
-        fresh = unknown.head(max(room, 0))
+        fresh = unknown.head(_room(conn, campaign, day, excluding=[], now=now))
         fresh = fresh.assign(batch_id=_batch_ids(fresh["send_key"]))
         db.insert_ignoring_conflicts(
             conn, t,

@@ -25,6 +25,18 @@ DAY = "2026-11-17"  # a Tuesday, with the following week also in the past (parti
 UNSUBSCRIBE_SECRET = "test-unsubscribe-secret"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: behaviour that does not depend on the database; run on SQLite only")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the suite quick: `sqlite_only` tests are not repeated on PostgreSQL."""
+    dropped = [i for i in items if i.get_closest_marker("sqlite_only") and "[postgresql" in i.nodeid]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in dropped]
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """One PostgreSQL server for the session; each test that asks gets its own database."""

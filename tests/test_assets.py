@@ -59,6 +59,7 @@ def test_harvest_accounts_for_every_row_and_replaces_its_rejects(demo_home, run_
     assert len(_table(engine, db.harvest_rejects)) == len(rejects), "a rerun must replace the partition's rejects"
 
 
+@pytest.mark.sqlite_only
 def test_enriched_flags_what_offline_verification_can_see(demo_home, run_assets):
     run_assets(["harvest", "enriched"])
     verified = stored(demo_home, "enriched").set_index("email")
@@ -71,6 +72,7 @@ def test_enriched_flags_what_offline_verification_can_see(demo_home, run_assets)
     assert (verified["mx"] == "unknown").all()
 
 
+@pytest.mark.sqlite_only
 def test_scored_explains_every_score(demo_home, run_assets):
     run_assets(["harvest", "enriched", "scored"])
     scored = stored(demo_home, "scored")
@@ -209,6 +211,7 @@ def test_engagement_folds_events_into_lead_state_and_suppression(demo_home, run_
     assert metadata_of(result, "engagement")["events"] == 3
 
 
+@pytest.mark.sqlite_only
 def test_campaign_metrics_funnel_adds_up(demo_home, run_assets, engine):
     run_assets()
     funnel = stored(demo_home, "campaign_metrics").set_index("stage")
@@ -220,6 +223,7 @@ def test_campaign_metrics_funnel_adds_up(demo_home, run_assets, engine):
     assert funnel.loc["qualified", "target"] == 200
 
 
+@pytest.mark.sqlite_only
 def test_a_broken_campaign_file_fails_its_run_clearly_and_others_keep_working(demo_home, run_assets, instance):
     text = (demo_home.campaigns / "demo.yaml").read_text().replace("daily_cap: 250", "daily_cap: lots")
     (demo_home.campaigns / "broken.yaml").write_text(text)

@@ -114,6 +114,7 @@ def test_a_run_killed_mid_batch_is_repaired_by_the_rerun_without_a_second_copy(c
     assert len(fake.delivered) > delivered_before_kill  # the batches after the killed one went too
 
 
+@pytest.mark.sqlite_only
 def test_a_message_resend_refuses_is_failed_with_its_reason_and_never_retried(resend_home, run_assets, engine, fake):
     run_assets(["harvest", "enriched", "scored", "qualified", "routed"], **_resend(fake))
     victim = stored(resend_home, "routed").sort_values("icp_score").iloc[-1]["email"]
@@ -131,6 +132,7 @@ def test_a_message_resend_refuses_is_failed_with_its_reason_and_never_retried(re
     assert len(attempts) == 1, "a refused message is not retried"
 
 
+@pytest.mark.sqlite_only
 def test_a_bad_key_stops_the_run_sends_nothing_and_keeps_no_claim(resend_home, run_assets, engine, fake):
     result = run_assets(raise_on_error=False, **_resend(fake, api_key="re_wrong"))
 
@@ -143,6 +145,7 @@ def test_a_bad_key_stops_the_run_sends_nothing_and_keeps_no_claim(resend_home, r
     assert len(fake.recipients()) == len(_sends(engine)) > 0
 
 
+@pytest.mark.sqlite_only
 def test_a_campaign_that_sends_through_resend_without_a_key_is_refused_at_load(resend_home, run_assets):
     result = run_assets("harvest", raise_on_error=False)  # no api_key
     [failure] = [e for e in result.all_events if e.is_step_failure]
@@ -158,6 +161,7 @@ def test_the_fake_refuses_batches_over_100_like_resend(fake):
     assert fake.delivered == []
 
 
+@pytest.mark.sqlite_only
 def test_suppressed_addresses_are_never_sent_even_when_enrolled(resend_home, run_assets, engine, fake):
     run_assets(["harvest", "enriched", "scored", "qualified", "routed"], **_resend(fake))
     enrolled = stored(resend_home, "routed")["email"].tolist()
@@ -181,6 +185,7 @@ def test_a_past_days_partition_plans_but_never_sends_late(resend_home, run_asset
     assert len(fake.recipients()) == planned
 
 
+@pytest.mark.sqlite_only
 def test_the_sending_window_is_the_recipients_local_time(resend_home, run_assets, engine, fake):
     _edit_campaign(resend_home, window={"start": "09:00", "end": "17:00"}, grace_hours=0)
     # 08:30 UTC: 09:30 in Berlin, Paris and Amsterdam, 14:00 in India; 08:30 in London,
@@ -228,6 +233,7 @@ def test_later_steps_follow_business_day_delays_and_stop_on_reply(demo_home, run
     assert sends.groupby(["email", "step"]).size().max() == 1
 
 
+@pytest.mark.sqlite_only
 def test_ab_variants_are_stable_per_address_and_reported(demo_home, run_assets, engine):
     result = run_assets()
     sends = _sends(engine)
@@ -272,6 +278,7 @@ def test_concurrent_runs_never_double_send_or_break_the_caps(cam_env, fake, data
     assert recipients.is_unique and len(recipients) == 150, "no copy went out twice"
 
 
+@pytest.mark.sqlite_only
 def test_cam_preview_shows_the_next_message(demo_home, run_assets, engine, database_url, capsys, monkeypatch):
     from cam_dagster.cli import main
 
