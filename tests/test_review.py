@@ -121,3 +121,12 @@ def test_a_bad_decisions_csv_applies_nothing_and_names_the_row(reviewed, demo_ho
 
     assert result.run_requests == []
     assert (_queue(engine)["status"] == "pending").all()
+
+
+def test_explaining_an_unknown_lead_says_how_to_find_the_right_one(cam_env, capsys):
+    from cam_core.demo import demo_campaign_yaml
+
+    (cam_env.campaigns / "demo.yaml").write_text(demo_campaign_yaml())
+    code, _, err = _cam(capsys, "leads", "explain", "nobody@acme.example", "--campaign", "demo")
+    assert code == 2 and "nobody@acme.example: no such lead in campaign demo" in err
+    assert "cam leads export --campaign demo" in err and "Traceback" not in err
