@@ -218,6 +218,64 @@ class Targets(_Strict):
     replies: int = Field(default=0, ge=0)
 
 
+class Weights(_Strict):
+    """How much ICP fit and opportunity (intent) count in the 0-100 score; normalised to sum 1."""
+
+    fit: float = Field(default=0.7, ge=0)
+    opportunity: float = Field(default=0.3, ge=0)
+
+    @model_validator(mode="after")
+    def _something(self) -> "Weights":
+        if self.fit + self.opportunity <= 0:
+            raise ValueError("at least one of fit and opportunity must be above 0")
+        return self
+
+
+class Enrichment(_Strict):
+    """Paid enrichment when provider keys are set: who is asked first, and how much a run may spend.
+
+    `credit_budget` caps the lookups one run sends (each lookup counts as one credit,
+    the most a provider charges per person for the fields CAM asks for); answers are
+    cached for `cache_ttl_days`, so a person is paid for once across runs and campaigns.
+    """
+
+    waterfall: list[Literal["apollo", "dropcontact"]] = Field(default_factory=lambda: ["apollo", "dropcontact"])
+    credit_budget: int = Field(default=100, ge=0)
+    cache_ttl_days: int = Field(default=90, ge=1)
+    reveal_personal_emails: bool = False
+
+    @field_validator("waterfall")
+    @classmethod
+    def _once_each(cls, providers: list[str]) -> list[str]:
+        if len(set(providers)) != len(providers):
+            raise ValueError("name each provider once")
+        return providers
+
+
+class RoutingRule(IcpRule):
+    """Send leads matching `field` (any_of / between) to `sequence`, optionally only in some `tiers`.
+
+    Rules are tried in order and the first that matches wins; a lead no rule
+    matches gets `routing[tier]`.
+    """
+
+    points: int = Field(default=0, ge=-100, le=100)
+    sequence: str
+    tiers: list[Literal[TIERS]] | None = None  # type: ignore[valid-type]
+
+
+def competitor_domains(domains: list[str]) -> list[str]:
+    """Domains as users paste them ("https://www.Rival.com/") reduced to "rival.com"."""
+    cleaned = []
+    for raw in domains:
+        domain = re.sub(r"^[a-z]+://", "", raw.strip().lower())
+        domain = re.sub(r"^www\.", "", domain).split("/")[0].strip(".")
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
+            raise ValueError(f"{raw!r} is not a domain; write it like 'rival.com'")
+        cleaned.append(domain)
+    return sorted(set(cleaned))
+
+
 class Campaign(_Strict):
     name: str
     description: str = ""
@@ -227,6 +285,13 @@ class Campaign(_Strict):
     tiers: Tiers
     sequences: dict[str, Sequence] = Field(min_length=1)
     routing: dict[Literal[TIERS], str]  # type: ignore[valid-type]
+    # Selection (issue 4): all optional, so older campaign files keep working unchanged.
+    opportunity: Icp | None = None          # intent signals, scored like icp.rules
+    weights: Weights | None = None          # fit vs opportunity; default 0.7/0.3 with opportunity rules
+    competitors: list[str] = Field(default_factory=list)  # domains never written to
+    enrichment: Enrichment = Enrichment()
+    routing_rules: list[RoutingRule] = Field(default_factory=list)  # first match wins, else routing[tier]
+    exclusivity_days: int = Field(default=0, ge=0)  # hold leads active in another campaign this recently
     sender: Sender
     targets: Targets = Targets()
     intake: Intake = Intake()  # column mapping and lead sources (cam_core.intake_config)
@@ -267,6 +332,36 @@ class Campaign(_Strict):
                 f"defined: {', '.join(sorted(sequences))}"
             )
         return routing
+
+    @field_validator("competitors")
+    @classmethod
+    def _competitor_domains(cls, domains: list[str]) -> list[str]:
+        return competitor_domains(domains)
+
+    @field_validator("routing_rules")
+    @classmethod
+    def _rules_name_sequences(cls, rules: list[RoutingRule], info: ValidationInfo) -> list[RoutingRule]:
+        sequences = info.data.get("sequences")
+        if sequences is None:
+            return rules
+        unknown = [f"{r.name} -> {r.sequence!r}" for r in rules if r.sequence not in sequences]
+        if unknown:
+            raise ValueError(f"names sequences that are not defined: {', '.join(unknown)}; defined: {', '.join(sorted(sequences))}")
+        return rules
+
+    @model_validator(mode="after")
+    def _weights_need_rules(self) -> "Campaign":
+        if self.weights is not None and self.weights.opportunity > 0 and self.opportunity is None:
+            raise ValueError("weights.opportunity is above 0 but there are no opportunity.rules; add them or set it to 0")
+        return self
+
+    def score_weights(self) -> tuple[float, float]:
+        """(fit, opportunity) weights, summing to 1: fit only unless opportunity rules exist."""
+        if self.weights is not None:
+            fit, opportunity = self.weights.fit, self.weights.opportunity if self.opportunity else 0.0
+        else:
+            fit, opportunity = (0.7, 0.3) if self.opportunity else (1.0, 0.0)
+        return fit / (fit + opportunity), opportunity / (fit + opportunity)
 
 
 class CampaignError(ValueError):

@@ -10,6 +10,9 @@ Tables:
 - `suppression`: addresses never to be written to again, in any campaign.
 - `events`: replies, bounces, complaints, unsubscribes as they arrive.
 - `harvest_rejects`: the rows `harvest` could not use, replaced per partition.
+- `review_queue`: leads in a campaign's review band, and what a person decided.
+- `enrichment_cache`: what each provider answered for a person (found or not), by
+  normalised email, LinkedIn URL or name at domain, so nobody is paid for twice.
 """
 
 from __future__ import annotations
@@ -124,6 +127,33 @@ harvest_rejects = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("duplicate_of", sa.Text, nullable=False),
     sa.Index("ix_harvest_rejects_partition", "campaign", "day"),
+)
+
+review_queue = sa.Table(
+    "review_queue",
+    metadata,
+    sa.Column("campaign", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(320), primary_key=True),
+    sa.Column("day", sa.String(10), nullable=False),          # the partition that queued it (rerun after a decision)
+    sa.Column("score", sa.Integer),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("score_breakdown", sa.Text, nullable=False, default=""),
+    sa.Column("status", sa.String(16), nullable=False),       # pending, approved, rejected
+    sa.Column("decided_by", sa.Text, nullable=False, default=""),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_review_queue_campaign_status", "campaign", "status"),
+)
+
+enrichment_cache = sa.Table(
+    "enrichment_cache",
+    metadata,
+    sa.Column("lookup_key", sa.String(400), primary_key=True),  # email:..., linkedin:..., name:first last@domain
+    sa.Column("provider", sa.String(32), primary_key=True),
+    sa.Column("found", sa.Boolean, nullable=False),
+    sa.Column("data", sa.Text, nullable=False, default="{}"),   # JSON of the lead fields the provider filled
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 

@@ -187,7 +187,8 @@ def _message(response: httpx.Response) -> str:
     except ValueError:
         return response.text[:300] or response.reason_phrase
     if isinstance(body, dict):
-        for key in ("message", "error", "detail", "reason"):
-            if body.get(key):
+        for key in ("message", "error_message", "error", "detail", "reason"):
+            # Dropcontact sends `"error": true` beside its `reason`: a flag is not a message.
+            if body.get(key) and not isinstance(body[key], bool):
                 return str(body[key])[:300]
     return str(body)[:300]

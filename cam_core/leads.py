@@ -30,7 +30,16 @@ LEAD_COLUMNS: tuple[str, ...] = (
 )
 
 #: Lead columns an ICP rule may look at.
-SCORABLE_COLUMNS = ("title", "seniority", "industry", "employees", "country", "company", "domain")
+SCORABLE_COLUMNS = ("title", "seniority", "industry", "employees", "country", "company", "domain",
+                    # filled in by enrichment (empty or NaN when unknown), see ENRICHED_COLUMNS
+                    "department", "technologies", "keywords", "company_description", "open_jobs",
+                    "months_since_funding")
+
+#: Columns `enriched` adds so every partition has them, whether or not a provider answered.
+#: Text is "" when unknown; `open_jobs` (job postings) is a float, NaN when unknown;
+#: `latest_funding_date` is YYYY-MM-DD or "".
+ENRICHED_COLUMNS: tuple[str, ...] = ("department", "technologies", "keywords", "company_description",
+                                     "open_jobs", "latest_funding_date")
 
 #: Tiers from best to worst; their cut-offs live in the campaign (`tiers`).
 TIERS = ("hot", "warm", "cool", "cold")

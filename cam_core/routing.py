@@ -3,9 +3,13 @@
 Takes the qualified leads and adds:
 - `tier` (str): hot / warm / cool / cold, cut at the campaign's `tiers` (the one
   place tier cut-offs live).
-- `sequence` (str): the campaign's `routing[tier]`.
-- `enrolment` (str): "new", or "already_enrolled" when an earlier day enrolled the
-  lead in this campaign; such a lead keeps its sequence and is not enrolled again.
+- `sequence` (str): the first of the campaign's `routing_rules` that matches the lead
+  (by country, seniority, ... and optionally tier), else the campaign's `routing[tier]`.
+- `route_rule` (str): the routing rule that chose the sequence, or "tier".
+- `enrolment` (str): "new"; "already_enrolled" when an earlier day enrolled the
+  lead in this campaign (it keeps its sequence and is not enrolled again); or "held"
+  when the lead is active in another campaign within the campaign's
+  `exclusivity_days` (`hold_reason` says which); a held lead is not enrolled.
 """
 
 from __future__ import annotations
@@ -15,20 +19,71 @@ import pandas as pd
 
 from cam_core.campaigns import Campaign
 from cam_core.qualification import QUALIFIED
+from cam_core.frames import positions, take_str
+from cam_core.leads import TIERS
+from cam_core.scoring import rule_matches
+
+
+def _tier_codes(scores: pd.Series, campaign: Campaign) -> np.ndarray:
+    t = campaign.tiers
+    return np.select([scores >= t.hot, scores >= t.warm, scores >= t.cool], [0, 1, 2], default=3)
 
 
 def tiers_for(scores: pd.Series, campaign: Campaign) -> pd.Series:
-    t = campaign.tiers
-    tier = np.select([scores >= t.hot, scores >= t.warm, scores >= t.cool], ["hot", "warm", "cool"], default="cold")
-    return pd.Series(tier, index=scores.index, dtype="str")
+    return take_str(TIERS, _tier_codes(scores, campaign), scores.index)
 
 
-def route(qualified: pd.DataFrame, campaign: Campaign, enrolled_before: pd.Series) -> pd.DataFrame:
-    """`enrolled_before` maps email -> sequence for leads enrolled on an earlier day."""
-    out = qualified[qualified["qualification"] == QUALIFIED].reset_index(drop=True)
-    out["tier"] = tiers_for(out["icp_score"], campaign)
-    previous = out["email"].map(enrolled_before).astype("object")
-    out["sequence"] = previous.fillna(out["tier"].map(campaign.routing)).astype("str")
-    out["enrolment"] = np.where(previous.notna(), "already_enrolled", "new")
-    out["enrolment"] = out["enrolment"].astype("str")
+def _sequence_codes(leads: pd.DataFrame, tier_codes: np.ndarray, campaign: Campaign) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into (routing rules..., then one entry per tier): first matching rule, else routing[tier]."""
+    rules = campaign.routing_rules
+    fallback = len(rules) + tier_codes
+    if not rules or leads.empty:
+        return fallback, fallback
+    conditions = []
+    for rule in rules:
+        hit = (rule_matches(leads, rule) != "").to_numpy().copy()
+        if rule.tiers is not None:
+            hit &= np.isin(tier_codes, [TIERS.index(t) for t in rule.tiers])
+        conditions.append(hit)
+    chosen = np.select(conditions, np.arange(len(rules)), default=fallback)
+    return chosen, chosen
+
+
+def sequences_for(leads: pd.DataFrame, campaign: Campaign) -> tuple[pd.Series, pd.Series]:
+    """(sequence, rule name) per lead: first matching routing rule, else routing[tier]."""
+    codes, _ = _sequence_codes(leads, np.array([TIERS.index(t) for t in leads["tier"]], dtype="int64"), campaign)
+    sequences = [r.sequence for r in campaign.routing_rules] + [campaign.routing[t] for t in TIERS]
+    names = [r.name for r in campaign.routing_rules] + ["tier"] * len(TIERS)
+    return take_str(sequences, codes, leads.index), take_str(names, codes, leads.index)
+
+
+def route(qualified: pd.DataFrame, campaign: Campaign, enrolled_before: pd.Series,
+          active_elsewhere: pd.Series | None = None) -> pd.DataFrame:
+    """`enrolled_before` maps email -> sequence for leads enrolled on an earlier day;
+    `active_elsewhere` maps email -> why it is taken ("campaign acme since 2026-11-20")."""
+    out = qualified[(qualified["qualification"] == QUALIFIED).to_numpy()].reset_index(drop=True)
+    tier_codes = _tier_codes(out["icp_score"], campaign)
+    out["tier"] = take_str(TIERS, tier_codes, out.index)
+    chosen, _ = _sequence_codes(out, tier_codes, campaign)
+    rules = campaign.routing_rules
+    # One table of sequences: routing rules, the tiers', then each earlier enrolment's.
+    sequences = [r.sequence for r in rules] + [campaign.routing[t] for t in TIERS]
+    names = [r.name for r in rules] + ["tier"] * len(TIERS)
+    before = positions(out["email"], enrolled_before.index)
+    again = before >= 0
+    sequence_codes = np.where(again, len(sequences) + before, chosen)
+    out["sequence"] = take_str(sequences + list(enrolled_before.astype("str")), sequence_codes, out.index)
+    out["route_rule"] = take_str(names + ["already_enrolled"], np.where(again, len(names), chosen), out.index)
+    enrolment = np.where(again, 1, 0)  # ENROLMENTS[0] new, [1] already_enrolled, [2] held
+    reason_codes = np.zeros(len(out), dtype="int64")
+    reasons = [""]
+    if active_elsewhere is not None and len(active_elsewhere):
+        taken = positions(out["email"], active_elsewhere.index)
+        held = (taken >= 0) & ~again  # enrolled here first: the other campaign came later
+        enrolment = np.where(held, 2, enrolment)
+        reasons += [f"held: active in another campaign within {campaign.exclusivity_days} days ({why})"
+                    for why in active_elsewhere.astype("str")]
+        reason_codes = np.where(held, 1 + taken, 0)
+    out["enrolment"] = take_str(("new", "already_enrolled", "held"), enrolment, out.index)
+    out["hold_reason"] = take_str(reasons, reason_codes, out.index)
     return out

@@ -76,6 +76,11 @@ class HomeLayout:
         """Per-partition asset outputs (Parquet), written by the IO manager."""
         return self.root / "data"
 
+    @property
+    def reviews(self) -> Path:
+        """Review decisions CSVs dropped here are applied by `review_decisions_sensor`."""
+        return self.root / "reviews"
+
     def landed_dir(self, campaign: str, day: str) -> Path:
         return self.landed / campaign / day
 

@@ -68,7 +68,19 @@ def enrolled_before(engine: Engine, campaign: str, day: str) -> pd.Series:
 
 
 def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame) -> None:
-    """Enrol new leads (once per campaign, ever) and record tier and sequence."""
+    """Enrol new leads (once per campaign, ever) and record tier and sequence.
+
+    Leads held back (active in another campaign) are not enrolled: their reason says why.
+    """
+    held = routed[routed["enrolment"] == "held"] if "enrolment" in routed else routed.iloc[0:0]
+    routed = routed.drop(held.index)
+    if len(held):
+        with engine.begin() as conn:
+            conn.execute(
+                db.leads.update().where(db.leads.c.campaign == campaign, db.leads.c.email == sa.bindparam("b_email"))
+                .values(reason=sa.bindparam("b_reason")),
+                [{"b_email": e, "b_reason": r} for e, r in held[["email", "hold_reason"]].itertuples(index=False)],
+            )
     new = routed[routed["enrolment"] == "new"]
     with engine.begin() as conn:
         db.insert_ignoring_conflicts(

@@ -6,7 +6,9 @@ Adds these columns to a lead table:
 - `role_account` (bool): the whole local part names a function (info@, sales+x@), not a person.
 - `free_mail` (bool): a consumer mailbox provider (gmail.com, ...).
 - `disposable` (bool): a throw-away mailbox service, subdomains included.
-- `mx` (str): "unknown" here; an MX lookup belongs where a resolver is reachable.
+- `mx` (str): "ok", "none" or "unknown" from `cam_core.mx` when a checker is given;
+  "unknown" otherwise. Unknown (offline, no answer) is never treated as invalid.
+- `competitor` (bool): the address or the company domain belongs to a campaign's competitor.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from importlib import resources
 
 import pandas as pd
 from email_validator import EmailNotValidError, validate_email
+
+from cam_core.mx import UNKNOWN, MxChecker
 
 
 def _listed(name: str) -> frozenset[str]:
@@ -39,6 +43,8 @@ def disposable_domains() -> frozenset[str]:
 
 
 def _syntax_problem(email: str) -> str:
+    if not email:
+        return "no email address"
     try:
         validate_email(email, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as exc:
@@ -51,8 +57,22 @@ def _parent_domains(domains: pd.Series) -> pd.Series:
     return domains.str.extract(r"([^.]+\.[^.]+)$", expand=False).fillna("")
 
 
-def verify(leads: pd.DataFrame) -> pd.DataFrame:
-    """The lead table with the verification columns added."""
+def _within(domains: pd.Series, listed: frozenset[str] | set[str]) -> pd.Series:
+    """The domain or one of its parent domains is listed ("eu.rival.com" is rival.com's)."""
+    if not listed:
+        return pd.Series(False, index=domains.index)
+    codes, uniques = pd.factorize(domains)
+    hits = pd.Series([any(d.split(".", i)[-1] in listed for i in range(d.count(".") + 1)) if d else False
+                      for d in uniques], dtype="bool")
+    return pd.Series(hits.to_numpy()[codes] if len(uniques) else False, index=domains.index)
+
+
+def verify(leads: pd.DataFrame, competitors: list[str] | tuple[str, ...] = (), mx: MxChecker | None = None) -> pd.DataFrame:
+    """The lead table with the verification columns added.
+
+    `competitors` are domains (subdomains included) whose people are never written
+    to; `mx` looks up each distinct email domain once (none given: "unknown").
+    """
     out = leads.copy()
     emails = out["email"].astype("str")
     # email-validator checks one address at a time; call it once per distinct address.
@@ -68,7 +88,14 @@ def verify(leads: pd.DataFrame) -> pd.DataFrame:
     out["free_mail"] = domain.isin(free_mail_domains())
     disposable = disposable_domains()
     out["disposable"] = domain.isin(disposable) | _parent_domains(domain).isin(disposable)
-    out["mx"] = "unknown"
+    if mx is None:
+        out["mx"] = UNKNOWN
+    else:
+        checked = mx.check(domain[out["email_valid"]].unique())
+        out["mx"] = domain.map(checked).where(out["email_valid"], UNKNOWN).fillna(UNKNOWN).astype("str")
+    company = out["domain"].fillna("").astype("str").str.lower() if "domain" in out else pd.Series("", index=out.index)
+    listed = set(competitors)
+    out["competitor"] = _within(domain, listed) | _within(company, listed)
     return out
 
 

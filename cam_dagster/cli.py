@@ -8,6 +8,8 @@
   cam preview --campaign C --email X   the lead's next message, rendered
   cam suppress EMAIL...         never write to these addresses again, in any campaign
   cam leads add --campaign C --email E   one lead by hand, landed for the campaign's today
+  cam leads explain EMAIL --campaign C   why a lead scored, qualified and routed as it did
+  cam review list|approve|reject         decide the leads in a campaign's review band
 """
 
 from __future__ import annotations
@@ -248,6 +250,55 @@ def cmd_leads_add(args: argparse.Namespace) -> None:
     print(f"It flows through the pipeline with the partition's next run: cam run --campaign {args.campaign} --date {day}")
 
 
+def cmd_leads_explain(args: argparse.Namespace) -> None:
+    from cam_core.explain import explain
+
+    _campaign(_home(), args.campaign)
+    text = explain(_engine(), args.campaign, args.email)
+    if text is None:
+        raise CliError(f"{args.email}: no such lead in campaign {args.campaign}; list them with "
+                       f"`cam leads export --campaign {args.campaign}`")
+    print(text)
+
+
+def cmd_review_list(args: argparse.Namespace) -> None:
+    from cam_core import review
+
+    if args.campaign:
+        _campaign(_home(), args.campaign)
+    status = None if args.status == "all" else args.status
+    frame = review.listing(_engine(), args.campaign, status)
+    if frame.empty:
+        print(f"No {args.status if status else ''} review items".replace("  ", " ")
+              + (f" for {args.campaign}" if args.campaign else "") + ".")
+        return
+    print(frame.to_markdown(index=False) if args.format == "table" else frame.to_csv(index=False), end="\n")
+
+
+def _decide(args: argparse.Namespace, decision: str) -> None:
+    from cam_core import review
+
+    _campaign(_home(), args.campaign)
+    reviewer = args.by or os.environ.get("USER") or "cam review"
+    decided = review.decide(_engine(), [(args.campaign, e, decision, reviewer, args.note or "") for e in args.emails])
+    if decided.applied or not decided.unknown:
+        print(f"{len(decided.applied)} lead(s) {decision} by {reviewer}.")
+    for campaign, day in decided.partitions:
+        print(f"They flow on at the next materialization of {campaign}|{day}: "
+              f"cam run --campaign {campaign} --date {day}")
+    if decided.unknown:
+        raise CliError(f"not in the review queue of {args.campaign}: {', '.join(e for _, e in decided.unknown)}; "
+                       f"see `cam review list --campaign {args.campaign}`")
+
+
+def cmd_review_approve(args: argparse.Namespace) -> None:
+    _decide(args, "approved")
+
+
+def cmd_review_reject(args: argparse.Namespace) -> None:
+    _decide(args, "rejected")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="cam", description="CAM: lead harvesting and compliant outreach on Dagster.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -289,6 +340,26 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--output", help="write to this file instead of standard output")
     export.set_defaults(func=cmd_leads_export)
+
+    explain = leads.add_parser("explain", help="why a lead scored, qualified and routed as it did")
+    explain.add_argument("email")
+    explain.add_argument("--campaign", required=True)
+    explain.set_defaults(func=cmd_leads_explain)
+
+    reviews = sub.add_parser("review", help="decide the leads in a campaign's review band").add_subparsers(
+        dest="review_command", required=True)
+    listing = reviews.add_parser("list", help="review items (pending unless --status says otherwise)")
+    listing.add_argument("--campaign")
+    listing.add_argument("--status", choices=("pending", "approved", "rejected", "all"), default="pending")
+    listing.add_argument("--format", choices=("table", "csv"), default="table")
+    listing.set_defaults(func=cmd_review_list)
+    for verb, func in (("approve", cmd_review_approve), ("reject", cmd_review_reject)):
+        decide = reviews.add_parser(verb, help=f"{verb} leads in review; they flow on at the partition's next run")
+        decide.add_argument("emails", nargs="+")
+        decide.add_argument("--campaign", required=True)
+        decide.add_argument("--by", help="who decides (default: $USER)")
+        decide.add_argument("--note", help="why, kept with the decision")
+        decide.set_defaults(func=func)
 
     show = sub.add_parser("preview", help="show the next message a lead would get, rendered")
     show.add_argument("--campaign", required=True)

@@ -16,6 +16,7 @@ from cam_core.landing import land_file
 from cam_core.settings import HomeLayout, default_database_url
 from cam_dagster.definitions import ASSETS
 from cam_dagster.apollo import ApolloSearchResource
+from cam_dagster.enrichment_resource import EnrichmentResource
 from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
 from cam_dagster.resources import CamResource, ResendResource
@@ -60,6 +61,9 @@ def cam_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> HomeLayout:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     monkeypatch.delenv("CAM_DATABASE_URL", raising=False)
     monkeypatch.delenv("CAM_UNSUBSCRIBE_SECRET", raising=False)
+    for name in ("APOLLO_API_KEY", "DROPCONTACT_API_KEY", "APOLLO_BASE_URL", "DROPCONTACT_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CAM_MX_LOOKUP", "0")  # nothing leaves 127.0.0.1, not even a DNS query
     (tmp_path / "dagster").mkdir()
     return HomeLayout(tmp_path / "cam").ensure()
 
@@ -92,6 +96,7 @@ def resources_for(cam_env: HomeLayout, database_url: str, now: str, **resend: st
         "resend": ResendResource(**resend),
         "io_manager": PartitionedParquetIOManager(base_dir=str(cam_env.data)),
         "apollo_search_api": ApolloSearchResource(),  # no key: campaigns' Apollo searches are skipped
+        "enrichment": EnrichmentResource(mx_lookup=False),
     }
 
 
