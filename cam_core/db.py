@@ -218,7 +218,7 @@ def insert_for(conn: Connection, table: sa.Table) -> Any:
         return postgresql.insert(table)
     if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"CAM supports SQLite and PostgreSQL, not {dialect}")
+    raise ValueError(f"CAM supports SQLite and PostgreSQL, not {dialect}: point CAM_DATABASE_URL at one of them")
 
 
 def insert_ignoring_conflicts(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -22,17 +22,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cam_core import db
+from cam_core.normalise import linkedin_urls
 
 
 def normalise_linkedin(urls: pd.Series) -> pd.Series:
-    slug = (
-        urls.fillna("").astype("str").str.strip().str.lower()
-        .str.replace(r"^[a-z]+://", "", regex=True)
-        .str.replace(r"^([a-z]{2,3}|www)\.", "", regex=True)
-        .str.replace(r"[?#].*$", "", regex=True)
-        .str.rstrip("/")
-    )
-    return slug.where(slug.str.match(r"^linkedin\.com/(in|pub)/[^/]+"), "")
+    """The canonical profile URL (see normalise.linkedin_urls), "" for anything but a profile."""
+    canonical = linkedin_urls(urls)
+    return canonical.where(canonical.str.startswith("https://www.linkedin.com/in/"), "")
 
 
 def lookup_keys(leads: pd.DataFrame) -> pd.Series:
