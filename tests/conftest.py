@@ -45,8 +45,10 @@ def postgres(pytestconfig: pytest.Config):
     """One PostgreSQL server for the session; each test that asks gets its own database."""
     server = PostgresServer().start()
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:  # in the log as it happens, not only in a failure's captured output
-        reporter.write_line(f"[postgres] PostgreSQL {server.version} started on 127.0.0.1:{server.port} ({server.root})")
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:  # in the log as it happens, not only in a failure's output
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\n[postgres] PostgreSQL {server.version} started on 127.0.0.1:{server.port} ({server.root})")
     yield server
     server.stop()
 

@@ -47,7 +47,7 @@ class PostgresServer:
             if not os.path.exists(_tool(tool)):
                 raise RuntimeError(f"PostgreSQL tests need `{tool}` on the PATH or in /usr/lib/postgresql/*/bin "
                                    "(Debian: apt-get install postgresql; .ci/run installs it)")
-        self.version = subprocess.run([_tool("pg_ctl"), "--version"], capture_output=True, text=True).stdout.split()[-1]
+        self.version = subprocess.run([_tool("pg_ctl"), "--version"], capture_output=True, text=True).stdout.split()[2]
         data = self.root / "data"
         steps = [
             ("initdb", "-D", str(data), "-U", "cam", "--auth=trust", "-E", "UTF8", "--no-sync"),
