@@ -38,9 +38,9 @@ def test_campaign_partitions_follow_the_campaign_files(cam_env):
 
 
 def _schedule(instance, cam_env, when):
-    context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
-                                        resources={"cam": CamResource(home=str(cam_env.root))})
-    return outreach_schedule(context)
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
+                                   resources={"cam": CamResource(home=str(cam_env.root))}) as context:
+        return outreach_schedule(context)
 
 
 def test_the_daily_schedule_asks_for_one_run_per_campaign_for_that_day(cam_env):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -11,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from cam_dagster import cli
 from cam_dagster.run_tags import CAMPAIGN_PARTITION_TAG, SENDING_DOMAIN_TAG
 from conftest import DAY
 
@@ -58,11 +59,12 @@ def test_the_helm_values_queue_runs_under_the_same_limits():
 
 
 def test_the_whole_graph_runs_with_dagsters_storage_and_the_cam_database_on_postgres(
-        production_home, postgres, cam_env, monkeypatch, capsys):
-    monkeypatch.setenv("DAGSTER_HOME", str(production_home))
-    monkeypatch.setenv("CAM_DATABASE_URL", postgres.new_database())
-    assert cli.main(["demo", "--date", DAY]) == 0
-    assert "Funnel for demo on " + DAY in capsys.readouterr().out
+        production_home, postgres, cam_env):
+    env = {**os.environ, "DAGSTER_HOME": str(production_home), "CAM_DATABASE_URL": postgres.new_database()}
+    cam = str(Path(sys.executable).with_name("cam"))
+    done = subprocess.run([cam, "demo", "--date", DAY], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "Funnel for demo on " + DAY in done.stdout
 
     with dg.DagsterInstance.from_config(str(production_home)) as instance:
         [run] = instance.get_runs()
