@@ -212,6 +212,16 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return plain.where(frame.notna(), None).to_dict("records")
 
 
+#: Rows turned into Python dicts at a time when writing a large frame (bounds memory, not transactions).
+WRITE_CHUNK = 50_000
+
+
+def record_chunks(frame: pd.DataFrame, size: int = WRITE_CHUNK) -> Iterable[list[dict[str, Any]]]:
+    """`records(frame)` a slice at a time, so a million rows never exist as dicts at once."""
+    for start in range(0, len(frame), size):
+        yield records(frame.iloc[start:start + size])
+
+
 def insert_for(conn: Connection, table: sa.Table) -> Any:
     dialect = conn.dialect.name
     if dialect == "postgresql":
@@ -238,6 +248,77 @@ def upsert(
         stmt = insert_for(conn, table)
         resolved = {k: (v(stmt.excluded) if callable(v) else v) for k, v in updates.items()}
         conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=resolved), list(rows))
+
+
+#: Rows per statement for set-based updates on PostgreSQL.
+UPDATE_CHUNK = 10_000
+
+
+def update_rows(
+    conn: Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    match: Mapping[str, Any],
+    values: Mapping[str, Any],
+    where: Sequence[sa.ColumnElement] = (),
+) -> None:
+    """Update many rows, each by its own key, in the caller's transaction.
+
+    `rows` are dicts of plain values; `match` maps a table column name to the row
+    field that must equal it; `values` maps a column name to a row field name (a str)
+    or to a callable taking the row fields' column-like accessor and returning an
+    expression. On PostgreSQL this is set-based: one `UPDATE ... FROM (VALUES ...)`
+    per UPDATE_CHUNK rows instead of a round trip per row. SQLite has no network
+    round trip and no column aliases for VALUES, so there it is one executemany.
+    """
+    if not rows:
+        return
+    fields = list(rows[0])
+    if conn.dialect.name == "postgresql":
+        for start in range(0, len(rows), UPDATE_CHUNK):
+            chunk = rows[start:start + UPDATE_CHUNK]
+            source = sa.values(*(sa.column(f, _value_type(table, f, match, values)) for f in fields),
+                               name="v").data([tuple(r[f] for f in fields) for r in chunk])
+            # Cast: a VALUES column that is NULL in every row would otherwise be text.
+            resolved = {c: (v(source.c) if callable(v) else sa.cast(source.c[v], table.c[c].type))
+                        for c, v in values.items()}
+            conn.execute(
+                table.update()
+                .where(*where, *(table.c[col] == source.c[field] for col, field in match.items()))
+                .values(resolved)
+            )
+        return
+    binds = {f: sa.bindparam(f"b_{f}") for f in fields}
+    accessor = _Binds(binds)
+    resolved = {c: (v(accessor) if callable(v) else binds[v]) for c, v in values.items()}
+    conn.execute(
+        table.update().where(*where, *(table.c[col] == binds[field] for col, field in match.items())).values(resolved),
+        [{f"b_{f}": r[f] for f in fields} for r in rows],
+    )
+
+
+class _Binds:
+    """Row fields as bind parameters, spelled like a VALUES clause's `.c` (`c.name`, `c["name"]`)."""
+
+    def __init__(self, binds: Mapping[str, sa.BindParameter]) -> None:
+        self._binds = binds
+
+    def __getitem__(self, name: str) -> sa.BindParameter:
+        return self._binds[name]
+
+    def __getattr__(self, name: str) -> sa.BindParameter:
+        try:
+            return self._binds[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _value_type(table: sa.Table, field: str, match: Mapping[str, Any], values: Mapping[str, Any]) -> Any:
+    """The SQL type of a row field: that of the column it matches or sets, else text."""
+    for column, source in (*match.items(), *values.items()):
+        if source == field:
+            return table.c[column].type
+    return sa.Text()
 
 
 def replace_partition(conn: Connection, table: sa.Table, campaign: str, day: str, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -60,26 +60,31 @@ def ledger_rows(engine: Engine, campaign: str, keys: list[str] | None = None, da
         return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
-def _count(conn: Connection, *conditions: sa.ColumnElement) -> int:
+def _count(conn: Connection, excluding: frozenset[str], *conditions: sa.ColumnElement) -> int:
+    """Sends counting against a cap that match `conditions`, not counting the keys in `excluding`.
+
+    The matching rows are few (a cap's worth), while `excluding` may hold a whole
+    campaign's due steps: it is subtracted here rather than sent as a NOT IN list.
+    """
     t = db.sends
-    query = sa.select(sa.func.count()).select_from(t).where(t.c.status.in_(_COUNTS_AGAINST_CAP), *conditions)
-    return int(conn.execute(query).scalar_one())
+    query = sa.select(t.c.send_key).where(t.c.status.in_(_COUNTS_AGAINST_CAP), *conditions)
+    return sum(1 for (key,) in conn.execute(query) if key not in excluding)
 
 
 def _room(conn: Connection, campaign: Campaign, day: str, excluding: list[str], now: dt.datetime | None = None) -> int:
     """Sends still allowed under the daily cap, warm-up and domain cap (and, given
     `now`, the hourly pacing), not counting the rows in `excluding`."""
     t = db.sends
-    others = [t.c.send_key.not_in(excluding)] if excluding else []
+    others = frozenset(excluding)
     sender = campaign.sender
-    room = sender.daily_allowance(dt.date.fromisoformat(day)) - _count(conn, t.c.campaign == campaign.name,
-                                                                        t.c.send_day == day, *others)
+    room = sender.daily_allowance(dt.date.fromisoformat(day)) - _count(conn, others, t.c.campaign == campaign.name,
+                                                                        t.c.send_day == day)
     if sender.domain_daily_cap:
-        room = min(room, sender.domain_daily_cap - _count(conn, t.c.sender_domain == sender.domain,
-                                                          t.c.send_day == day, *others))
+        room = min(room, sender.domain_daily_cap - _count(conn, others, t.c.sender_domain == sender.domain,
+                                                          t.c.send_day == day))
     if sender.hourly_cap and now is not None:
         hour = now.replace(minute=0, second=0, microsecond=0)
-        room = min(room, sender.hourly_cap - _count(conn, t.c.campaign == campaign.name, t.c.claimed_at >= hour, *others))
+        room = min(room, sender.hourly_cap - _count(conn, others, t.c.campaign == campaign.name, t.c.claimed_at >= hour))
     return max(room, 0)
 
 
@@ -169,18 +174,15 @@ def record_outcomes(engine: Engine, outcomes: list[Outcome]) -> None:
     if not outcomes:
         return
     now = dt.datetime.now(dt.timezone.utc)
-    update = (
-        db.sends.update()
-        .where(db.sends.c.send_key == sa.bindparam("b_key"))
-        .values(status=sa.bindparam("b_status"), message_id=sa.bindparam("b_message_id"),
-                location=sa.bindparam("b_location"), error=sa.bindparam("b_error"), sent_at=sa.bindparam("b_sent_at"))
-    )
     with engine.begin() as conn:
-        conn.execute(update, [
-            {"b_key": o.send_key, "b_status": o.status, "b_message_id": o.message_id, "b_location": o.location,
-             "b_error": o.error[:2000] if o.error else None, "b_sent_at": now if o.status == SENT else None}
-            for o in outcomes
-        ])
+        db.update_rows(
+            conn, db.sends,
+            [{"send_key": o.send_key, "status": o.status, "message_id": o.message_id, "location": o.location,
+              "error": o.error[:2000] if o.error else None, "sent_at": now if o.status == SENT else None}
+             for o in outcomes],
+            match={"send_key": "send_key"},
+            values={c: c for c in ("status", "message_id", "location", "error", "sent_at")},
+        )
 
 
 def release(engine: Engine, keys: list[str]) -> None:

@@ -61,6 +61,7 @@ class ResendSender:
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        requests_per_second: float = 0.0,
     ) -> None:
         if not api_key:
             raise SenderRefused("RESEND_API_KEY is not set: the campaign's sender is resend")
@@ -71,6 +72,10 @@ class ResendSender:
         self.retry = retry or RetryPolicy(attempts=6, base_delay=1.0, max_delay=30.0)
         self.breaker = breaker or CircuitBreaker(failure_threshold=5, reset_after=60.0)
         self.sleep = sleep
+        # Pace calls under the account's rate limit instead of learning it from 429s,
+        # each of which costs a whole Retry-After second. 0: no pacing.
+        self.min_interval = 1.02 / requests_per_second if requests_per_second > 0 else 0.0
+        self._next_call = 0.0
 
     def _params(self, m: dict[str, Any]) -> dict[str, Any]:
         tags = {"campaign": self.campaign, "step": str(m["step"]), "tier": m.get("tier") or "none",
@@ -116,6 +121,7 @@ class ResendSender:
         for attempt in range(self.retry.attempts):
             if not self.breaker.allow():
                 raise ProviderUnavailable(f"Resend failing repeatedly; calls paused ({last})")
+            self._pace()
             try:
                 response = self._call(params, batch_id)
             except (MissingApiKeyError, InvalidApiKeyError) as exc:
@@ -141,6 +147,13 @@ class ResendSender:
             self.breaker.record_success()
             return self._outcomes(messages, response)
         raise ProviderUnavailable(f"Resend did not accept batch {batch_id} after {self.retry.attempts} attempts ({last})")
+
+    def _pace(self) -> None:
+        if self.min_interval:
+            wait = self._next_call - time.monotonic()
+            if wait > 0:
+                self.sleep(wait)
+            self._next_call = time.monotonic() + self.min_interval
 
     @staticmethod
     def _outcomes(messages: list[dict[str, Any]], response: Any) -> list[Outcome]:

@@ -45,16 +45,16 @@ def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFr
          "icp_score", "score_breakdown", "reason", "first_seen", "updated_on"]
     ]
     with engine.begin() as conn:
-        db.upsert(
-            conn, db.leads, db.records(rows), keys=("campaign", "email"),
-            updates={
-                **{c: (lambda ex, c=c: ex[c]) for c in ("first_name", "last_name", "title", "company", "domain",
-                                                         "industry", "country", "icp_score", "score_breakdown", "reason", "updated_on")},
-                "status": lambda ex: _status_case(ex.status, "decided"),
-                "first_seen": lambda ex: sa.func.min(db.leads.c.first_seen, ex.first_seen)
-                if conn.dialect.name == "sqlite" else sa.func.least(db.leads.c.first_seen, ex.first_seen),
-            },
-        )
+        updates = {
+            **{c: (lambda ex, c=c: ex[c]) for c in ("first_name", "last_name", "title", "company", "domain",
+                                                     "industry", "country", "icp_score", "score_breakdown", "reason", "updated_on")},
+            "status": lambda ex: _status_case(ex.status, "decided"),
+            "first_seen": lambda ex: sa.func.min(db.leads.c.first_seen, ex.first_seen)
+            if conn.dialect.name == "sqlite" else sa.func.least(db.leads.c.first_seen, ex.first_seen),
+        }
+        # One transaction; the rows become Python dicts a slice at a time.
+        for chunk in db.record_chunks(rows):
+            db.upsert(conn, db.leads, chunk, keys=("campaign", "email"), updates=updates)
 
 
 def enrolled_before(engine: Engine, campaign: str, day: str) -> pd.Series:
@@ -83,19 +83,17 @@ def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame) 
             )
     new = routed[routed["enrolment"] == "new"]
     with engine.begin() as conn:
-        db.insert_ignoring_conflicts(
-            conn, db.enrolments,
-            db.records(new.assign(campaign=campaign, enrolled_on=day)[["campaign", "email", "sequence", "tier", "enrolled_on"]]),
+        for chunk in db.record_chunks(
+                new.assign(campaign=campaign, enrolled_on=day)[["campaign", "email", "sequence", "tier", "enrolled_on"]]):
+            db.insert_ignoring_conflicts(conn, db.enrolments, chunk)
+        db.update_rows(
+            conn, db.leads,
+            [{"email": e, "tier": t, "sequence": q} for e, t, q in routed[["email", "tier", "sequence"]].itertuples(index=False)],
+            match={"email": "email"},
+            values={"tier": "tier", "sequence": "sequence",
+                    "status": lambda _row: _status_case(sa.literal("enrolled"), "enrolled")},
+            where=[db.leads.c.campaign == campaign],
         )
-        if len(routed):
-            update = (
-                db.leads.update()
-                .where(db.leads.c.campaign == campaign, db.leads.c.email == sa.bindparam("b_email"))
-                .values(tier=sa.bindparam("b_tier"), sequence=sa.bindparam("b_sequence"),
-                        status=_status_case(sa.literal("enrolled"), "enrolled"))
-            )
-            conn.execute(update, [{"b_email": e, "b_tier": t, "b_sequence": s}
-                                  for e, t, s in routed[["email", "tier", "sequence"]].itertuples(index=False)])
 
 
 def mark_contacted(engine: Engine, campaign: str, emails: list[str]) -> None:

@@ -10,6 +10,7 @@ from cam_core.inbox import scan_inbox
 from cam_dagster.jobs import cam_pipeline
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, campaign_partitions, partition_key
 from cam_dagster.resources import CamResource
+from cam_dagster.run_tags import sending_tags
 
 
 @dg.sensor(job=cam_pipeline, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -34,7 +35,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, cam: CamResource) -> dg.Se
     missing = sorted({item.campaign for item in scan.landed} - known)
     requests = [
         dg.RunRequest(run_key=item.run_key, partition_key=partition_key(item.campaign, item.day),
-                      tags={"cam/source": "inbox", "cam/file": item.source.name[:200]})
+                      tags={"cam/source": "inbox", "cam/file": item.source.name[:200], **sending_tags(cam, item.campaign)})
         for item in scan.landed
     ]
     waiting = f"; {len(scan.waiting)} file(s) still being written" if scan.waiting else ""

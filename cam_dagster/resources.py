@@ -32,6 +32,8 @@ class ResendResource(dg.ConfigurableResource):
     api_url: str = Field(default=DEFAULT_API_URL, description="Resend API address (RESEND_API_URL)")
     timeout_seconds: float = Field(default=10.0, description="per-call timeout")
     retry_base_delay: float = Field(default=1.0, description="first backoff after a 5xx or timeout, doubling")
+    requests_per_second: float = Field(
+        default=0.0, description="pace calls under the account's rate limit (Resend's default is 2); 0: no pacing")
 
     def problem(self, campaign: Campaign) -> str | None:
         """Why this campaign cannot send, or None."""
@@ -42,7 +44,8 @@ class ResendResource(dg.ConfigurableResource):
 
     def sender(self, campaign: Campaign) -> ResendSender:
         return ResendSender(self.api_key, self.api_url, campaign=campaign.name, timeout=self.timeout_seconds,
-                            retry=RetryPolicy(attempts=6, base_delay=self.retry_base_delay, max_delay=30.0))
+                            retry=RetryPolicy(attempts=6, base_delay=self.retry_base_delay, max_delay=30.0),
+                            requests_per_second=self.requests_per_second)
 
 
 class CamResource(dg.ConfigurableResource):

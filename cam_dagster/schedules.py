@@ -9,13 +9,16 @@ import dagster as dg
 
 from cam_dagster.jobs import cam_pipeline
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
+from cam_dagster.resources import CamResource
+from cam_dagster.run_tags import sending_tags
 
 
 @dg.schedule(job=cam_pipeline, cron_schedule="15 * * * *", execution_timezone="UTC")
-def outreach_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
+def outreach_schedule(context: dg.ScheduleEvaluationContext, cam: CamResource) -> list[dg.RunRequest] | dg.SkipReason:
     """At a quarter past every hour, one run per campaign partition for that day.
 
-    Stopped until someone turns it on: scheduled runs send email.
+    Stopped until someone turns it on: scheduled runs send email. Each run carries
+    its campaign's sending domain as a tag, so the queue runs one per domain at a time.
     """
     when = context.scheduled_execution_time
     day = when.strftime("%Y-%m-%d")
@@ -23,6 +26,7 @@ def outreach_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunReque
     if not campaigns:
         return dg.SkipReason("no campaign partitions yet; add a campaign file under $CAM_HOME/campaigns/")
     return [
-        dg.RunRequest(run_key=f"scheduled:{campaign}:{when:%Y-%m-%dT%H}", partition_key=partition_key(campaign, day))
+        dg.RunRequest(run_key=f"scheduled:{campaign}:{when:%Y-%m-%dT%H}", partition_key=partition_key(campaign, day),
+                      tags=sending_tags(cam, campaign))
         for campaign in campaigns
     ]

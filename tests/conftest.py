@@ -38,12 +38,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [i for i in items if i not in dropped]
 
 
+_POSTGRES_TESTS: list[str] = []
+
+
 @pytest.fixture(scope="session")
-def postgres():
+def postgres(pytestconfig: pytest.Config):
     """One PostgreSQL server for the session; each test that asks gets its own database."""
     server = PostgresServer().start()
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:  # in the log as it happens, not only in a failure's output
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\n[postgres] PostgreSQL {server.version} started on 127.0.0.1:{server.port} ({server.root})")
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _note_postgres_use(request: pytest.FixtureRequest):
+    yield
+    if "postgres" in request.fixturenames or "[postgresql" in request.node.nodeid:
+        _POSTGRES_TESTS.append(request.node.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if _POSTGRES_TESTS:
+        terminalreporter.write_line(f"[postgres] {len(_POSTGRES_TESTS)} test(s) ran against the real PostgreSQL server")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

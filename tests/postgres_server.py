@@ -7,6 +7,7 @@ suite fails loudly: the PostgreSQL variants are never skipped quietly.
 
 from __future__ import annotations
 
+import glob
 import itertools
 import os
 import pwd
@@ -34,15 +35,19 @@ class PostgresServer:
             self.user = next(u for u in ("postgres", "nobody") if _exists(u))
             shutil.chown(self.root, user=self.user)
         self._names = itertools.count(1)
+        self.version = ""
 
     def _run(self, *argv: str) -> subprocess.CompletedProcess:
+        argv = (_tool(argv[0]), *argv[1:])
         command = ["runuser", "-u", self.user, "--", *argv] if self.user else list(argv)
         return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
     def start(self) -> "PostgresServer":
         for tool in ("initdb", "pg_ctl"):
-            if shutil.which(tool) is None:
-                raise RuntimeError(f"PostgreSQL tests need `{tool}` on the PATH (Debian: postgresql-15)")
+            if not os.path.exists(_tool(tool)):
+                raise RuntimeError(f"PostgreSQL tests need `{tool}` on the PATH or in /usr/lib/postgresql/*/bin "
+                                   "(Debian: apt-get install postgresql; .ci/run installs it)")
+        self.version = subprocess.run([_tool("pg_ctl"), "--version"], capture_output=True, text=True).stdout.split()[2]
         data = self.root / "data"
         steps = [
             ("initdb", "-D", str(data), "-U", "cam", "--auth=trust", "-E", "UTF8", "--no-sync"),
@@ -73,6 +78,12 @@ class PostgresServer:
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _tool(name: str) -> str:
+    """A server program from the PATH, or from Debian's versioned folder (not on the PATH)."""
+    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found if isinstance(found, str) else (found[-1] if found else name)
 
 
 def _exists(user: str) -> bool:

@@ -9,6 +9,7 @@ import dagster as dg
 from cam_core.demo import demo_campaign_yaml
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, campaign_day
 from cam_dagster.resources import CamResource
+from cam_dagster.run_tags import SENDING_DOMAIN_TAG
 from cam_dagster.schedules import outreach_schedule
 from cam_dagster.sensors import campaign_partitions_sensor
 
@@ -36,18 +37,28 @@ def test_campaign_partitions_follow_the_campaign_files(cam_env):
         assert delete.partition_keys == ["globex"]
 
 
-def test_the_daily_schedule_asks_for_one_run_per_campaign_for_that_day():
+def _schedule(instance, cam_env, when):
+    with dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
+                                   resources={"cam": CamResource(home=str(cam_env.root))}) as context:
+        return outreach_schedule(context)
+
+
+def test_the_daily_schedule_asks_for_one_run_per_campaign_for_that_day(cam_env):
+    (cam_env.campaigns / "acme.yaml").write_text(demo_campaign_yaml().replace("northwind-data.example", "acme.example"))
+    (cam_env.campaigns / "demo.yaml").write_text(demo_campaign_yaml())
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(CAMPAIGN_DIMENSION, ["acme", "demo"])
+        instance.add_dynamic_partitions(CAMPAIGN_DIMENSION, ["acme", "demo", "gone"])
         when = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone.utc)
-        requests = outreach_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
+        requests = _schedule(instance, cam_env, when)
         partitions = sorted((campaign_day(r.partition_key).campaign, campaign_day(r.partition_key).day) for r in requests)
-        assert partitions == [("acme", "2026-11-25"), ("demo", "2026-11-25")]
-        assert len({r.run_key for r in requests}) == 2
+        assert partitions == [("acme", "2026-11-25"), ("demo", "2026-11-25"), ("gone", "2026-11-25")]
+        assert len({r.run_key for r in requests}) == 3
+        # The queue's one-run-per-sending-domain limit (deploy/dagster.yaml) keys on this tag.
+        domains = {campaign_day(r.partition_key).campaign: r.tags.get(SENDING_DOMAIN_TAG) for r in requests}
+        assert domains == {"acme": "acme.example", "demo": "northwind-data.example", "gone": None}
 
 
-def test_the_daily_schedule_skips_when_there_is_no_campaign():
+def test_the_daily_schedule_skips_when_there_is_no_campaign(cam_env):
     with dg.instance_for_test() as instance:
         when = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone.utc)
-        result = outreach_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
-        assert isinstance(result, dg.SkipReason)
+        assert isinstance(_schedule(instance, cam_env, when), dg.SkipReason)

@@ -94,6 +94,7 @@ def test_a_broken_file_is_quarantined_with_a_report_and_the_others_go_on(acme):
         result = _tick(instance, acme)
     [request] = result.run_requests
     assert request.tags["cam/file"] == "good.csv"
+    assert request.tags["cam/sending_domain"] == "northwind-data.example"  # the queue's per-domain limit
     quarantined = sorted(p.name for p in (inbox / QUARANTINE).iterdir())
     assert quarantined == ["binary.csv", "binary.csv.error.txt", "contacts.xlsx", "contacts.xlsx.error.txt",
                            "unclosed.csv", "unclosed.csv.error.txt"]

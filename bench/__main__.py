@@ -1,0 +1,162 @@
+"""CAM's benchmark: `python -m bench --leads N [--json]` and `python -m bench --send`.
+
+Pipeline mode writes a deterministic synthetic Apollo-format CSV of N leads, then
+in this one process, on SQLite in a temporary folder:
+- times each stage harvest -> nurture_batch (cam_core called as the assets call
+  it, Parquet outputs and database writes included) and the whole chain;
+- records the peak RSS of the process after the chain;
+- times pyarrow.csv reading the same file: the floor, no work can be faster;
+- times the row-by-row baseline (bench/baseline.py: one ORM object and one
+  commit per lead, Python loops for scoring) on the first --baseline-leads rows
+  and scales it linearly to N: baseline_s_scaled = baseline_s * N / baseline_leads.
+
+Send mode (`--send`) runs the chain for --send-leads leads whose campaign sends
+through Resend, then times `sent_emails` (cam_core.sending.send_batch) against
+the fake Resend server on 127.0.0.1 limited to 5 requests per second: batching
+100 emails per request allows 500 emails/s at most.
+
+Numbers, not a test: outside pytest's testpaths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import baseline, pipeline
+from bench.synthetic import write_export
+from cam_core.campaigns import load_campaign
+from cam_core.demo import demo_campaign_yaml, with_sender
+
+DAY = "2026-11-17"  # a Tuesday
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _campaign(folder: Path, provider: str, daily_cap: int):
+    text = with_sender(demo_campaign_yaml(), provider)
+    text = re.sub(r"(?m)^(\s+daily_cap:\s*)\d+", rf"\g<1>{daily_cap}", text, count=1)
+    path = folder / "bench.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_campaign(path)
+
+
+def bench_pipeline(leads: int, baseline_leads: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="cam-bench-") as scratch:
+        root = Path(scratch)
+        csv_path = write_export(root / "apollo_export.csv", leads)
+        campaign = _campaign(root, "outbox", daily_cap=250)
+        start = time.perf_counter()
+        seconds, counts = pipeline.run([csv_path], campaign, DAY, f"sqlite:///{root / 'cam.db'}", root)
+        end_to_end = time.perf_counter() - start
+        peak = _peak_rss_mb()
+
+        import pyarrow.csv as pacsv
+
+        start = time.perf_counter()
+        table = pacsv.read_csv(csv_path)
+        floor = time.perf_counter() - start
+        assert table.num_rows == leads
+        del table
+
+        n = min(baseline_leads, leads)
+        start = time.perf_counter()
+        baseline.run(csv_path, campaign, f"sqlite:///{root / 'baseline.db'}", limit=n)
+        baseline_s = time.perf_counter() - start
+        return {
+            "leads": leads,
+            "file_mb": round(csv_path.stat().st_size / 2**20, 1),
+            "end_to_end_s": round(end_to_end, 2),
+            **{f"{name}_s": round(seconds[name], 2) for name in pipeline.STAGES},
+            "floor_s": round(floor, 3),
+            "ratio_to_floor": round(end_to_end / floor, 1),
+            "baseline_leads": n,
+            "baseline_s": round(baseline_s, 2),
+            "baseline_s_scaled": round(baseline_s * leads / n, 1),
+            "speedup_vs_baseline": round(baseline_s * leads / n / end_to_end, 1),
+            "peak_rss_mb": round(peak),
+            "counts": counts,
+            "machine": _machine(),
+        }
+
+
+def bench_send(leads: int, per_second: int, pace: bool) -> dict[str, object]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fakes.resend import FakeResend
+
+    from cam_core import db
+    from cam_core.resend_sender import ResendSender
+    from cam_core.sending import send_batch
+
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory(prefix="cam-bench-send-") as scratch, \
+            FakeResend(api_key="re_bench", per_second=per_second) as fake:
+        root = Path(scratch)
+        # Recipients on a non-reserved domain (the sender refuses reserved ones); only the fake sees them.
+        csv_path = write_export(root / "export.csv", leads, domain_suffix=".io", country="Germany")
+        campaign = _campaign(root, "resend", daily_cap=10 * leads)
+        url = f"sqlite:///{root / 'cam.db'}"
+        pipeline.run([csv_path], campaign, DAY, url, root)
+        batch = pd.read_parquet(root / "nurture_batch.parquet")
+        sender = ResendSender("re_bench", fake.url, campaign=campaign.name,
+                              requests_per_second=per_second if pace else 0.0)
+        now = dt.datetime.fromisoformat(f"{DAY}T10:00:00+00:00")
+        start = time.perf_counter()
+        report = send_batch(db.engine_for(url), campaign, DAY, batch, sender, now)
+        elapsed = time.perf_counter() - start
+        sent = report.counts["sent"]
+        allowed = 100 * per_second
+        return {
+            "mode": "send",
+            "messages": len(batch),
+            "sent": sent,
+            "delivered_by_fake": len(fake.delivered),
+            "requests_per_second_limit": per_second,
+            "client_paced": pace,
+            "send_s": round(elapsed, 2),
+            "emails_per_second": round(sent / elapsed, 1),
+            "allowed_emails_per_second": allowed,
+            "share_of_allowed": round(sent / elapsed / allowed, 3),
+            "problem": report.problem,
+            "machine": _machine(),
+        }
+
+
+def _machine() -> str:
+    import os
+    import platform
+
+    return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--baseline-leads", type=int, default=5_000, help="rows the row-by-row baseline runs on")
+    parser.add_argument("--send", action="store_true", help="measure sending against the fake Resend instead")
+    parser.add_argument("--send-leads", type=int, default=5_000)
+    parser.add_argument("--per-second", type=int, default=5, help="the fake Resend's request rate limit")
+    parser.add_argument("--no-pace", action="store_true", help="send without client-side pacing (learn the limit from 429s)")
+    parser.add_argument("--json", action="store_true", help="one JSON line instead of a table")
+    args = parser.parse_args()
+    result = bench_send(args.send_leads, args.per_second, not args.no_pace) if args.send else bench_pipeline(args.leads, args.baseline_leads)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>22}  {value}")
+
+
+if __name__ == "__main__":
+    main()
