@@ -17,7 +17,7 @@ from functools import cache
 from importlib import resources
 
 import pandas as pd
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from cam_core.mx import UNKNOWN, MxChecker
 
@@ -52,6 +52,34 @@ def _syntax_problem(email: str) -> str:
     return ""
 
 
+_ATEXT = r"A-Za-z0-9_!#$%&'*+\-/=?^`{|}~"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+#: Plain ASCII addresses that email-validator always accepts: a dot-atom local part and
+#: a lower-case host name ending in a letter. Anything else (Unicode, quotes, "--" labels,
+#: special-use names, long addresses) is left to email-validator itself, one address at a time.
+_PLAIN_ADDRESS = rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@(?:{_LABEL}\.)+(?:[a-z0-9][a-z0-9-]{{0,61}})?[a-z]"
+_SPECIAL_USE = rf"(?:^|[.@])(?:{'|'.join(SPECIAL_USE_DOMAIN_NAMES)})$"
+
+
+def syntax_problems(emails: pd.Series) -> pd.Series:
+    """email-validator's verdict for each address ("" when valid), without calling it on plain ones.
+
+    email-validator costs ~100 µs an address in Python; nearly every address in a
+    real export is plain ASCII, which one vectorised pattern settles. The rest (and
+    every invalid one, for its exact message) still goes through email-validator.
+    """
+    emails = emails.astype("str")
+    plain = (emails.str.fullmatch(_PLAIN_ADDRESS) & (emails.str.len() <= 254)
+             & ~emails.str.contains("--", regex=False) & ~emails.str.contains(_SPECIAL_USE))
+    problems = pd.Series("", index=emails.index, dtype="str")
+    rest = emails[~plain]
+    if len(rest):
+        unique = pd.Series(rest.unique())
+        verdicts = pd.Series(unique.map(_syntax_problem).to_numpy(), index=unique.to_numpy(), dtype="str")
+        problems[~plain] = rest.map(verdicts).astype("str")
+    return problems
+
+
 def _parent_domains(domains: pd.Series) -> pd.Series:
     """The registrable-looking parent (last two labels) of each domain."""
     return domains.str.extract(r"([^.]+\.[^.]+)$", expand=False).fillna("")
@@ -75,10 +103,7 @@ def verify(leads: pd.DataFrame, competitors: list[str] | tuple[str, ...] = (), m
     """
     out = leads.copy()
     emails = out["email"].astype("str")
-    # email-validator checks one address at a time; call it once per distinct address.
-    unique = pd.Series(emails.unique())
-    problems = pd.Series(unique.map(_syntax_problem).to_numpy(), index=unique.to_numpy(), dtype="str")
-    out["email_problem"] = emails.map(problems).fillna("").astype("str")
+    out["email_problem"] = syntax_problems(emails)
     out["email_valid"] = out["email_problem"] == ""
 
     local = emails.str.extract(r"^([^@]*)@", expand=False).fillna("")

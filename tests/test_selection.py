@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cam_core.campaigns import Campaign, Icp, Qualification
 from cam_core.demo import demo_campaign_yaml, demo_csv
@@ -20,7 +22,7 @@ from cam_core.intake import harvest
 from cam_core.qualification import QUALIFIED, REJECTED, REVIEW, qualify
 from cam_core.routing import route, tiers_for
 from cam_core.scoring import score
-from cam_core.verification import verification_counts, verify
+from cam_core.verification import _syntax_problem, syntax_problems, verification_counts, verify
 
 NOBODY_SUPPRESSED = pd.Series(dtype="str")
 
@@ -104,6 +106,34 @@ def test_valid_addresses_have_no_problem_and_unknown_mx() -> None:
     assert verified["email_valid"].all()
     assert (verified["email_problem"] == "").all()
     assert (verified["mx"] == "unknown").all()
+
+
+_LOCAL = st.one_of(st.from_regex(r"[a-zA-Z0-9'+_-]{1,8}(\.[a-z0-9!#]{1,5})?", fullmatch=True),
+                   st.text(alphabet="ab.+_'-Z", min_size=1, max_size=12), st.text(alphabet="ab.+-_!'Zë \"@", max_size=70))
+_DOMAIN = st.lists(st.one_of(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True),
+                             st.text(alphabet="ab9-", min_size=1, max_size=8), st.text(alphabet="ab9-xnZ.ë_", max_size=70)),
+                   min_size=1, max_size=3).map(".".join)
+_ADDRESSES = st.one_of(
+    st.tuples(_LOCAL, _DOMAIN, st.sampled_from(
+        ["", ".com", ".io", ".c1", ".test", ".local", ".localhost", ".onion", ".arpa", ".invalid", "-", ".xn--p1ai"]))
+    .map(lambda parts: f"{parts[0]}@{parts[1]}{parts[2]}"),
+    st.text(alphabet="a@.-", max_size=12),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ADDRESSES, min_size=1, max_size=20))
+def test_the_vectorised_verdict_is_email_validators_own(addresses: list[str]) -> None:
+    # Plain addresses skip email-validator for speed; the verdict must not change.
+    assert syntax_problems(pd.Series(addresses)).tolist() == [_syntax_problem(a) for a in addresses]
+
+
+def test_plain_addresses_are_settled_without_calling_email_validator(monkeypatch) -> None:
+    import cam_core.verification as verification
+
+    monkeypatch.setattr(verification, "_syntax_problem", lambda email: pytest.fail(f"{email} took the slow path"))
+    plain = ["ann@acme.example", "o'brien+crm@eu.acme-data.io", "x@a.b.c.xyz", "j.doe@123.example"]
+    assert syntax_problems(pd.Series(plain)).tolist() == ["", "", "", ""]
 
 
 def test_verification_counts_add_up() -> None:
