@@ -46,7 +46,7 @@ def run(files: list[Path], campaign: Campaign, day: str, database_url: str, out_
         counts["harvest_rejected"] = len(result.rejects)
         with engine.begin() as conn:
             db.replace_partition(conn, db.harvest_rejects, campaign.name, day,
-                                 db.records(result.rejects.assign(campaign=campaign.name, day=day)))
+                                 result.rejects.assign(campaign=campaign.name, day=day))
         return result.leads
 
     def _qualified(scored: pd.DataFrame) -> pd.DataFrame:

@@ -17,11 +17,16 @@ Tables:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import io
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -206,22 +211,6 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """DataFrame rows as plain Python values (DB drivers reject numpy scalars and NaN)."""
-    plain = frame.astype(object)
-    return plain.where(frame.notna(), None).to_dict("records")
-
-
-#: Rows turned into Python dicts at a time when writing a large frame (bounds memory, not transactions).
-WRITE_CHUNK = 50_000
-
-
-def record_chunks(frame: pd.DataFrame, size: int = WRITE_CHUNK) -> Iterable[list[dict[str, Any]]]:
-    """`records(frame)` a slice at a time, so a million rows never exist as dicts at once."""
-    for start in range(0, len(frame), size):
-        yield records(frame.iloc[start:start + size])
-
-
 def insert_for(conn: Connection, table: sa.Table) -> Any:
     dialect = conn.dialect.name
     if dialect == "postgresql":
@@ -231,98 +220,137 @@ def insert_for(conn: Connection, table: sa.Table) -> Any:
     raise ValueError(f"CAM supports SQLite and PostgreSQL, not {dialect}: point CAM_DATABASE_URL at one of them")
 
 
-def insert_ignoring_conflicts(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
+Rows = Sequence[Mapping[str, Any]] | pd.DataFrame
+
+
+def insert_ignoring_conflicts(conn: Connection, table: sa.Table, rows: Rows) -> None:
+    """Insert rows; a row whose key is taken is skipped. A DataFrame goes through a staging table."""
+    if len(rows) == 0:
+        return
+    if isinstance(rows, pd.DataFrame):
+        with staged(conn, table, rows) as stage:
+            conn.execute(_insert_from(conn, table, stage).on_conflict_do_nothing())
+    else:
         conn.execute(insert_for(conn, table).on_conflict_do_nothing(), list(rows))
 
 
-def upsert(
-    conn: Connection,
-    table: sa.Table,
-    rows: Sequence[Mapping[str, Any]],
-    keys: Iterable[str],
-    updates: Mapping[str, Any],
-) -> None:
-    """Insert rows; on a key conflict, apply `updates` (expressions may use `excluded`)."""
-    if rows:
-        stmt = insert_for(conn, table)
-        resolved = {k: (v(stmt.excluded) if callable(v) else v) for k, v in updates.items()}
-        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=resolved), list(rows))
+def upsert(conn: Connection, table: sa.Table, rows: Rows, keys: Iterable[str], updates: Mapping[str, Any]) -> None:
+    """Insert rows; on a key conflict, apply `updates` (expressions may use `excluded`).
+
+    A DataFrame is loaded into a staging table and upserted by one INSERT ... SELECT;
+    a short list of dicts is sent as it is.
+    """
+    if len(rows) == 0:
+        return
+    if isinstance(rows, pd.DataFrame):
+        with staged(conn, table, rows) as stage:
+            stmt = _insert_from(conn, table, stage, order_by=keys)
+            conn.execute(_on_conflict_update(stmt, keys, updates))
+    else:
+        conn.execute(_on_conflict_update(insert_for(conn, table), keys, updates), list(rows))
 
 
-#: Rows per statement for set-based updates on PostgreSQL.
-UPDATE_CHUNK = 10_000
+def _on_conflict_update(stmt: Any, keys: Iterable[str], updates: Mapping[str, Any]) -> Any:
+    resolved = {k: (v(stmt.excluded) if callable(v) else v) for k, v in updates.items()}
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=resolved)
+
+
+def _insert_from(conn: Connection, table: sa.Table, stage: sa.Table, order_by: Iterable[str] = ()) -> Any:
+    # Rows go in key order so concurrent writers lock them in the same order; the
+    # WHERE is SQLite's rule for INSERT ... SELECT with an upsert clause.
+    query = sa.select(*stage.c).where(sa.true()).order_by(*(stage.c[k] for k in order_by))
+    return insert_for(conn, table).from_select([c.name for c in stage.c], query)
 
 
 def update_rows(
     conn: Connection,
     table: sa.Table,
-    rows: Sequence[Mapping[str, Any]],
-    match: Mapping[str, Any],
+    rows: pd.DataFrame,
+    match: Mapping[str, str],
     values: Mapping[str, Any],
     where: Sequence[sa.ColumnElement] = (),
 ) -> None:
-    """Update many rows, each by its own key, in the caller's transaction.
+    """Update many rows, each by its own key, in the caller's transaction: one UPDATE ... FROM.
 
-    `rows` are dicts of plain values; `match` maps a table column name to the row
-    field that must equal it; `values` maps a column name to a row field name (a str)
-    or to a callable taking the row fields' column-like accessor and returning an
-    expression. On PostgreSQL this is set-based: one `UPDATE ... FROM (VALUES ...)`
-    per UPDATE_CHUNK rows instead of a round trip per row. SQLite has no network
-    round trip and no column aliases for VALUES, so there it is one executemany.
+    `match` maps a table column to the frame column that must equal it; `values` maps
+    a column to a frame column name (a str) or to a callable taking the staged
+    frame's columns (`c.name`) and returning an expression.
     """
-    if not rows:
+    if rows.empty:
         return
-    fields = list(rows[0])
-    if conn.dialect.name == "postgresql":
-        for start in range(0, len(rows), UPDATE_CHUNK):
-            chunk = rows[start:start + UPDATE_CHUNK]
-            source = sa.values(*(sa.column(f, _value_type(table, f, match, values)) for f in fields),
-                               name="v").data([tuple(r[f] for f in fields) for r in chunk])
-            # Cast: a VALUES column that is NULL in every row would otherwise be text.
-            resolved = {c: (v(source.c) if callable(v) else sa.cast(source.c[v], table.c[c].type))
-                        for c, v in values.items()}
-            conn.execute(
-                table.update()
-                .where(*where, *(table.c[col] == source.c[field] for col, field in match.items()))
-                .values(resolved)
-            )
-        return
-    binds = {f: sa.bindparam(f"b_{f}") for f in fields}
-    accessor = _Binds(binds)
-    resolved = {c: (v(accessor) if callable(v) else binds[v]) for c, v in values.items()}
-    conn.execute(
-        table.update().where(*where, *(table.c[col] == binds[field] for col, field in match.items())).values(resolved),
-        [{f"b_{f}": r[f] for f in fields} for r in rows],
-    )
+    with staged(conn, table, rows, types={f: table.c[c].type for c, f in (*match.items(), *(
+            (c, v) for c, v in values.items() if isinstance(v, str)))}) as stage:
+        resolved = {c: (v(stage.c) if callable(v) else stage.c[v]) for c, v in values.items()}
+        conn.execute(
+            table.update()
+            .where(*where, *(table.c[col] == stage.c[field] for col, field in match.items()))
+            .values(resolved)
+        )
 
 
-class _Binds:
-    """Row fields as bind parameters, spelled like a VALUES clause's `.c` (`c.name`, `c["name"]`)."""
+@contextmanager
+def staged(conn: Connection, like: sa.Table, frame: pd.DataFrame,
+           types: Mapping[str, sa.types.TypeEngine] | None = None) -> Iterator[sa.Table]:
+    """`frame` loaded into a temporary table on this connection, dropped afterwards.
 
-    def __init__(self, binds: Mapping[str, sa.BindParameter]) -> None:
-        self._binds = binds
+    Each column takes the type of `like`'s column of that name (or `types[name]`,
+    else text). PostgreSQL loads it with one COPY; SQLite, which has no network
+    round trip, with one executemany of plain tuples. Either way no SQLAlchemy
+    statement is compiled per row, which is what made large writes slow.
+    """
+    types = {**{c.name: c.type for c in like.c}, **(types or {})}
+    stage = sa.Table(f"cam_stage_{uuid.uuid4().hex[:12]}", sa.MetaData(),
+                     *(sa.Column(name, types.get(name, sa.Text())) for name in frame.columns),
+                     prefixes=["TEMPORARY"])
+    stage.create(conn)
+    try:
+        columns = _arrow_columns(frame, stage)
+        if conn.dialect.name == "postgresql":
+            buffer = io.BytesIO()
+            pacsv.write_csv(pa.table(columns, names=list(frame.columns)), buffer,
+                            pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+            buffer.seek(0)
+            names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in frame.columns)
+            # CSV: an unquoted empty field is NULL, a quoted one ("") the empty string.
+            with conn.connection.dbapi_connection.cursor() as cursor:
+                cursor.copy_expert(f"COPY {stage.name} ({names}) FROM STDIN WITH (FORMAT csv)", buffer)
+        else:
+            values = []
+            for column, array in zip(stage.c, columns):
+                python = array.to_pylist()
+                process = column.type.bind_processor(conn.dialect)
+                values.append([None if v is None else process(v) for v in python] if process else python)
+            marks = ", ".join("?" * len(columns))
+            conn.exec_driver_sql(f"INSERT INTO {stage.name} VALUES ({marks})", list(zip(*values)))
+        yield stage
+    finally:
+        stage.drop(conn)
 
-    def __getitem__(self, name: str) -> sa.BindParameter:
-        return self._binds[name]
 
-    def __getattr__(self, name: str) -> sa.BindParameter:
-        try:
-            return self._binds[name]
-        except KeyError:
-            raise AttributeError(name) from None
+def _arrow_columns(frame: pd.DataFrame, stage: sa.Table) -> list[pa.Array]:
+    """Each frame column as an Arrow array of its SQL column's kind, missing values as nulls."""
+    arrays = []
+    for column in stage.c:
+        series = frame[column.name]
+        kind = column.type._type_affinity
+        if kind is sa.Integer:
+            arrays.append(pa.array(pd.array(series, dtype="Int64")))
+        elif kind is sa.Boolean:
+            arrays.append(pa.array(pd.array(series, dtype="boolean")))
+        elif kind is sa.DateTime:
+            arrays.append(pa.array(pd.to_datetime(series, utc=True).astype("datetime64[us, UTC]")))
+        else:
+            arrays.append(pa.array(series.astype("str"), type=pa.string()))
+    return arrays
 
 
-def _value_type(table: sa.Table, field: str, match: Mapping[str, Any], values: Mapping[str, Any]) -> Any:
-    """The SQL type of a row field: that of the column it matches or sets, else text."""
-    for column, source in (*match.items(), *values.items()):
-        if source == field:
-            return table.c[column].type
-    return sa.Text()
-
-
-def replace_partition(conn: Connection, table: sa.Table, campaign: str, day: str, rows: Sequence[Mapping[str, Any]]) -> None:
+def replace_partition(conn: Connection, table: sa.Table, campaign: str, day: str, rows: Rows) -> None:
     """Delete one campaign-day slice and insert its new rows, in the caller's transaction."""
     conn.execute(table.delete().where(table.c.campaign == campaign, table.c.day == day))
-    if rows:
+    if len(rows) == 0:
+        return
+    if isinstance(rows, pd.DataFrame):
+        with staged(conn, table, rows) as stage:
+            conn.execute(_insert_from(conn, table, stage))
+    else:
         conn.execute(table.insert(), list(rows))

@@ -144,11 +144,11 @@ def claim(engine: Engine, campaign: Campaign, day: str, batch: pd.DataFrame, pro
         fresh = fresh.assign(batch_id=_batch_ids(fresh["send_key"]))
         db.insert_ignoring_conflicts(
             conn, t,
-            db.records(fresh.assign(campaign=campaign.name, send_day=day, status=PENDING, provider=provider,
-                                    sender_domain=sender.domain, claimed_at=now)[
+            fresh.assign(campaign=campaign.name, send_day=day, status=PENDING, provider=provider,
+                         sender_domain=sender.domain, claimed_at=now)[
                 ["send_key", "campaign", "email", "sequence", "step", "variant", "send_day", "status", "provider",
                  "sender_domain", "batch_id", "claimed_at"]
-            ]),
+            ],
         )
     repair = pending[~pending["send_key"].isin(expired["send_key"])]
     repaired = batch.merge(repair[["send_key", "batch_id"]], on="send_key")
@@ -177,9 +177,9 @@ def record_outcomes(engine: Engine, outcomes: list[Outcome]) -> None:
     with engine.begin() as conn:
         db.update_rows(
             conn, db.sends,
-            [{"send_key": o.send_key, "status": o.status, "message_id": o.message_id, "location": o.location,
-              "error": o.error[:2000] if o.error else None, "sent_at": now if o.status == SENT else None}
-             for o in outcomes],
+            pd.DataFrame([{"send_key": o.send_key, "status": o.status, "message_id": o.message_id,
+                           "location": o.location, "error": o.error[:2000] if o.error else None,
+                           "sent_at": now if o.status == SENT else None} for o in outcomes]),
             match={"send_key": "send_key"},
             values={c: c for c in ("status", "message_id", "location", "error", "sent_at")},
         )

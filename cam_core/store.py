@@ -52,9 +52,7 @@ def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFr
             "first_seen": lambda ex: sa.func.min(db.leads.c.first_seen, ex.first_seen)
             if conn.dialect.name == "sqlite" else sa.func.least(db.leads.c.first_seen, ex.first_seen),
         }
-        # One transaction; the rows become Python dicts a slice at a time.
-        for chunk in db.record_chunks(rows):
-            db.upsert(conn, db.leads, chunk, keys=("campaign", "email"), updates=updates)
+        db.upsert(conn, db.leads, rows, keys=("campaign", "email"), updates=updates)
 
 
 def enrolled_before(engine: Engine, campaign: str, day: str) -> pd.Series:
@@ -74,21 +72,16 @@ def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame) 
     """
     held = routed[routed["enrolment"] == "held"] if "enrolment" in routed else routed.iloc[0:0]
     routed = routed.drop(held.index)
-    if len(held):
-        with engine.begin() as conn:
-            conn.execute(
-                db.leads.update().where(db.leads.c.campaign == campaign, db.leads.c.email == sa.bindparam("b_email"))
-                .values(reason=sa.bindparam("b_reason")),
-                [{"b_email": e, "b_reason": r} for e, r in held[["email", "hold_reason"]].itertuples(index=False)],
-            )
     new = routed[routed["enrolment"] == "new"]
     with engine.begin() as conn:
-        for chunk in db.record_chunks(
-                new.assign(campaign=campaign, enrolled_on=day)[["campaign", "email", "sequence", "tier", "enrolled_on"]]):
-            db.insert_ignoring_conflicts(conn, db.enrolments, chunk)
+        if len(held):
+            db.update_rows(conn, db.leads, held[["email", "hold_reason"]], match={"email": "email"},
+                           values={"reason": "hold_reason"}, where=[db.leads.c.campaign == campaign])
+        db.insert_ignoring_conflicts(
+            conn, db.enrolments,
+            new.assign(campaign=campaign, enrolled_on=day)[["campaign", "email", "sequence", "tier", "enrolled_on"]])
         db.update_rows(
-            conn, db.leads,
-            [{"email": e, "tier": t, "sequence": q} for e, t, q in routed[["email", "tier", "sequence"]].itertuples(index=False)],
+            conn, db.leads, routed[["email", "tier", "sequence"]],
             match={"email": "email"},
             values={"tier": "tier", "sequence": "sequence",
                     "status": lambda _row: _status_case(sa.literal("enrolled"), "enrolled")},
@@ -142,7 +135,7 @@ def record_events(engine: Engine, events: pd.DataFrame) -> None:
         detail=events.get("detail", pd.Series("", index=events.index)).fillna(""),
     )[["event_id", "campaign", "email", "kind", "day", "occurred_at", "detail"]]
     with engine.begin() as conn:
-        db.insert_ignoring_conflicts(conn, db.events, db.records(rows))
+        db.insert_ignoring_conflicts(conn, db.events, rows)
 
 
 def events_for(engine: Engine, campaign: str, day: str) -> pd.DataFrame:

@@ -64,7 +64,7 @@ def harvest(context: dg.AssetExecutionContext, cam: CamResource, resend: ResendR
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     rejects = result.rejects.assign(campaign=partition.campaign, day=partition.day)
     with cam.engine.begin() as conn:
-        db.replace_partition(conn, db.harvest_rejects, partition.campaign, partition.day, db.records(rejects))
+        db.replace_partition(conn, db.harvest_rejects, partition.campaign, partition.day, rejects)
     reasons = result.rejects["reason"].str.split(" ").str[0].value_counts()
     return dg.Output(
         result.leads,
