@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
 _SNIFF_CHARS = 64 * 1024
 _BLOCK = 1 << 20
 _HEADER_SEARCH_ROWS = 30
@@ -141,3 +145,86 @@ def read_batches(path: Path, shape: CsvShape, batch_rows: int) -> Iterator[list[
             ) from None
         if batch:
             yield batch
+
+
+@dataclass(frozen=True)
+class CellBatch:
+    """Non-blank records as a table: `cells` has one str column per header cell (0, 1, ...;
+    short rows padded with ""), `numbers` their spreadsheet row numbers, and
+    `too_wide` marks rows with non-blank cells beyond the header (which `cells` cuts off)."""
+
+    numbers: pd.Series
+    cells: pd.DataFrame
+    too_wide: pd.Series
+    next_number: int = 0  # the row number the next batch starts at (blank records are not in `numbers`)
+
+
+def read_cell_batches(path: Path, shape: CsvShape, batch_rows: int) -> Iterator[CellBatch]:
+    """The file's records after the header as tables, about `batch_rows` at a time.
+
+    A UTF-8 file whose header is its first record is parsed by pyarrow's C++ reader;
+    if pyarrow refuses anything in it (a ragged row, a stray quote) the whole file is
+    read again by Python's csv module, which tolerates such rows and names them.
+    """
+    width = len(shape.header)
+    done = 0  # records up to this row number were yielded by pyarrow before it gave up
+    if shape.encoding == "utf-8-sig" and shape.header_index == 0 and width:
+        try:
+            for batch in _arrow_batches(path, shape, width, batch_rows):
+                yield batch
+                done = batch.next_number - 1
+            return
+        except _NotPlain:
+            pass
+    for batch in read_batches(path, shape, batch_rows):
+        batch = [(n, r) for n, r in batch if n > done]
+        if not batch:
+            continue
+        numbers = pd.Series([n for n, _ in batch], dtype="int64")
+        too_wide = pd.Series([len(r) > width and any(c.strip() for c in r[width:]) for _, r in batch], dtype="bool")
+        cells = pd.DataFrame([(r + [""] * width)[:width] for _, r in batch], dtype="str").reindex(columns=range(width))
+        yield CellBatch(numbers, cells.fillna(""), too_wide, batch[-1][0] + 1)
+
+
+class _NotPlain(Exception):
+    """pyarrow met a record it will not read; the Python reader takes the file instead."""
+
+
+#: Bytes pyarrow parses at a time; ~200 bytes a lead export row, so about 80k rows.
+_ARROW_BLOCK = 16 << 20
+
+
+def _arrow_batches(path: Path, shape: CsvShape, width: int, batch_rows: int) -> Iterator[CellBatch]:
+    names = [str(i) for i in range(width)]
+    options = dict(
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=_ARROW_BLOCK),
+        # An empty line stays a (blank) row, so row numbers count records as the Python reader does.
+        parse_options=pacsv.ParseOptions(delimiter=shape.delimiter, newlines_in_values=True, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False),
+    )
+    first = shape.header_index + 2  # the header is record 1
+    try:
+        reader = pacsv.open_csv(path, **options)
+        pending: list[pa.RecordBatch] = []
+        for record_batch in reader:
+            pending.append(record_batch)
+            if sum(b.num_rows for b in pending) >= batch_rows:
+                batch = _cell_batch(pending, first)
+                pending, first = [], batch.next_number
+                yield batch
+        if pending:
+            yield _cell_batch(pending, first)
+    except pa.ArrowInvalid as exc:
+        raise _NotPlain(str(exc)) from None
+
+
+def _cell_batch(batches: list[pa.RecordBatch], first: int) -> CellBatch:
+    table = pa.Table.from_batches(batches)
+    cells = table.to_pandas(types_mapper=lambda _: pd.StringDtype(na_value=float("nan"))).fillna("")
+    cells.columns = range(len(cells.columns))
+    numbers = pd.Series(range(first, first + len(cells)), dtype="int64")
+    blank = pd.concat([cells[c].str.strip() == "" for c in cells.columns], axis=1).all(axis=1)
+    keep = ~blank.to_numpy()
+    return CellBatch(numbers[keep].reset_index(drop=True), cells[keep].reset_index(drop=True),
+                     pd.Series(False, index=range(int(keep.sum()))), first + len(cells))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from cam_core import normalise
-from cam_core.csv_reading import IntakeError, detect_shape, read_batches
+from cam_core.csv_reading import CellBatch, IntakeError, detect_shape, read_cell_batches
 from cam_core.dedup import find_duplicates
 from cam_core.headers import FULL_NAME, GENERIC_ALIASES, HeaderMap, map_headers, recognised
 from cam_core.leads import LEAD_COLUMNS, REJECT_COLUMNS, empty_leads
@@ -72,14 +72,11 @@ def _extra(cells: pd.DataFrame, mapping: HeaderMap) -> pd.Series:
     return as_json.where(kept.apply(lambda c: c.str.strip() != "").any(axis=1), "").astype("str")
 
 
-def _leads_from_batch(batch: list[tuple[int, list[str]]], mapping: HeaderMap, source_file: str
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _leads_from_batch(batch: CellBatch, mapping: HeaderMap, source_file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One batch of records as (normalised lead rows, rejects)."""
     width = len(mapping.header)
-    numbers = pd.Series([n for n, _ in batch], dtype="int64")
-    too_wide = pd.Series([len(r) > width and any(c.strip() for c in r[width:]) for _, r in batch], dtype="bool")
-    cells = pd.DataFrame([(r + [""] * width)[:width] for _, r in batch], dtype="str").reindex(columns=range(width))
-    cells = cells.fillna("")[~too_wide.to_numpy()].reset_index(drop=True)
+    numbers, too_wide = batch.numbers, batch.too_wide
+    cells = batch.cells[~too_wide.to_numpy()].reset_index(drop=True)
     numbers_kept = numbers[~too_wide].reset_index(drop=True)
     rejects = [_rejects(source_file, numbers[too_wide], "", f"too_many_fields (header has {width})")]
 
@@ -131,7 +128,7 @@ def read_lead_file(path: Path, columns: Mapping[str, str] | None = None, batch_r
     try:
         shape = detect_shape(path, lambda row: recognised(row, columns))
         mapping = map_headers(shape.header, columns)
-        parts = [_leads_from_batch(batch, mapping, path.name) for batch in read_batches(path, shape, batch_rows)]
+        parts = [_leads_from_batch(batch, mapping, path.name) for batch in read_cell_batches(path, shape, batch_rows)]
     except OSError as exc:
         raise IntakeError(f"{path.name}: cannot read the file ({exc.strerror})") from None
     leads = pd.concat([empty_leads(), *(p[0] for p in parts)], ignore_index=True)
@@ -181,6 +178,6 @@ def check_lead_file(path: Path, columns: Mapping[str, str] | None = None) -> int
     path = Path(path)
     try:
         shape = detect_shape(path, lambda row: recognised(row, columns))
-        return sum(len(batch) for batch in read_batches(path, shape, BATCH_ROWS))
+        return sum(len(batch.numbers) for batch in read_cell_batches(path, shape, BATCH_ROWS))
     except OSError as exc:
         raise IntakeError(f"{path.name}: cannot read the file ({exc.strerror})") from None

@@ -374,3 +374,53 @@ def test_exports_in_any_encoding_and_delimiter_keep_every_address(rows, delimite
     assert expected <= set(result.leads["email"])
     dupes = result.rejects[result.rejects["reason"] == "duplicate_email"]
     assert dupes["duplicate_of"].str.match(r"^export\.csv row \d+$").all()
+
+
+_CELL = st.text(alphabet='ab "\n\r,;é', max_size=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.lists(_CELL, min_size=0, max_size=4), max_size=12), delimiter=st.sampled_from([",", ";"]))
+def test_the_fast_reader_reads_exactly_what_the_python_reader_reads(rows, delimiter) -> None:
+    # Plain UTF-8 files go through pyarrow; it must give the same cells and row numbers as
+    # Python's csv module, or hand the file back to it.
+    import csv
+    import io
+
+    from cam_core import csv_reading
+
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerow(["Email", "First Name", "Company"])
+    buffer.write("".join(delimiter.join(r) + "\n" for r in rows))  # unquoted on purpose: ragged, stray quotes
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "export.csv"
+        path.write_bytes(buffer.getvalue().encode("utf-8"))
+        shape = csv_reading.CsvShape("utf-8-sig", delimiter, 0, ["Email", "First Name", "Company"])
+
+        def as_rows(batches):
+            return [(int(n), tuple(c), bool(w)) for b in batches
+                    for n, c, w in zip(b.numbers, b.cells.itertuples(index=False, name=None), b.too_wide)]
+
+        try:
+            fast = as_rows(csv_reading._arrow_batches(path, shape, 3, 5))
+        except csv_reading._NotPlain:
+            return  # refused: the Python reader takes the file
+        except csv_reading.IntakeError:
+            return
+        slow = [(number, tuple((record + [""] * 3)[:3]), len(record) > 3 and any(c.strip() for c in record[3:]))
+                for batch in csv_reading.read_batches(path, shape, 5) for number, record in batch]
+        assert fast == slow
+
+
+def test_a_ragged_row_deep_in_a_big_file_is_read_once_with_its_neighbours(tmp_path: Path, monkeypatch) -> None:
+    from cam_core import csv_reading
+
+    monkeypatch.setattr(csv_reading, "_ARROW_BLOCK", 1 << 16)  # many pyarrow blocks before the bad row
+    rows = [f"p{i}@acme.io,Ann,Acme" for i in range(20_000)]
+    rows[15_000] = "bad@acme.io,Ann,Acme,one cell too many"
+    path = tmp_path / "export.csv"
+    path.write_text("Email,First Name,Company\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = harvest([path])
+    assert len(result.leads) == 19_999 and result.leads["email"].is_unique
+    assert result.rejects[["source_row", "email"]].values.tolist() == [[15_002, ""]]
+    assert result.rejects["reason"].str.startswith("too_many_fields").all()
