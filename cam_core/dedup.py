@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cam_core.frames import folded
+
 #: Columns of existing leads (from the CAM database) that duplicates are checked against.
 KNOWN_COLUMNS = ("email", "first_name", "last_name", "company", "domain", "first_seen", "status")
 
 
 def _name(leads: pd.DataFrame) -> pd.Series:
     full = leads["first_name"].fillna("") + " " + leads["last_name"].fillna("")
-    return full.str.normalize("NFKC").str.casefold().str.replace(r"\s+", " ", regex=True).str.strip()
+    return folded(full).str.replace(r"\s+", " ", regex=True).str.strip()
 
 
 def identity_keys(leads: pd.DataFrame) -> pd.DataFrame:
     """One column per way of recognising a person; "" where the row lacks what it needs."""
     name = _name(leads)
     domain = leads["domain"].fillna("").str.lower()
-    company = leads["company"].fillna("").str.normalize("NFKC").str.casefold().str.strip()
+    company = folded(leads["company"]).str.strip()
     return pd.DataFrame(
         {
             "linkedin": leads["linkedin_url"].fillna(""),

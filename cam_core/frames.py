@@ -30,3 +30,22 @@ def take_str(values: Sequence[str] | np.ndarray | pd.Series, codes: np.ndarray, 
     """A text column whose rows are values[codes] (codes >= 0), built by Arrow's take."""
     table = pd.array(list(values) if not isinstance(values, pd.Series) else values.to_numpy(dtype=object), dtype="str")
     return pd.Series(table.take(np.asarray(codes, dtype="int64")), index=index)
+
+
+def extract(values: pd.Series, pattern: str) -> pd.Series:
+    """What the one named group of `pattern` (RE2 syntax) matched in each value, NaN where
+    nothing did: `Series.str.extract`, but run by Arrow rather than Python's re row by row."""
+    # struct_field, not .field(0): the latter ignores which rows matched at all.
+    found = pc.struct_field(pc.extract_regex(_arrow(values), pattern), [0])
+    return pd.Series(found.to_pandas(types_mapper=lambda _: pd.StringDtype(na_value=np.nan)).array, index=values.index)
+
+
+def folded(values: pd.Series) -> pd.Series:
+    """NFKC-normalised and case-folded text, for comparing names; Python's Unicode work
+    only for the values that are not plain ASCII (lower-casing is all those need)."""
+    values = values.fillna("").astype("str")
+    wide = ~values.str.isascii()
+    folded = values.str.lower()
+    if wide.any():
+        folded = folded.where(~wide, values[wide].str.normalize("NFKC").str.casefold())
+    return folded

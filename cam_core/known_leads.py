@@ -18,5 +18,5 @@ def known_before(engine: Engine, campaign: str, day: str) -> pd.DataFrame:
     t = db.leads
     query = sa.select(*(t.c[c] for c in KNOWN_COLUMNS)).where(t.c.campaign == campaign, t.c.first_seen < day)
     with engine.connect() as conn:
-        found = pd.DataFrame(conn.execute(query).all(), columns=list(KNOWN_COLUMNS))
+        found = db.read_frame(conn, query, list(KNOWN_COLUMNS))
     return found.fillna("").astype("str")

@@ -56,8 +56,7 @@ def ledger_rows(engine: Engine, campaign: str, keys: list[str] | None = None, da
     if day is not None:
         query = query.where(t.c.send_day == day)
     with engine.connect() as conn:
-        result = conn.execute(query)
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+        return db.read_frame(conn, query)
 
 
 def _count(conn: Connection, excluding: frozenset[str], *conditions: sa.ColumnElement) -> int:
@@ -124,10 +123,8 @@ def claim(engine: Engine, campaign: Campaign, day: str, batch: pd.DataFrame, pro
         _lock(conn, f"campaign:{campaign.name}", day)
         if sender.domain_daily_cap:
             _lock(conn, f"domain:{sender.domain}", day)
-        known = pd.DataFrame(
-            conn.execute(sa.select(t.c.send_key, t.c.status, t.c.batch_id, t.c.claimed_at).where(t.c.send_key.in_(keys))).all(),
-            columns=["send_key", "status", "batch_id", "claimed_at"],
-        )
+        known = db.read_frame(conn, sa.select(t.c.send_key, t.c.status, t.c.batch_id, t.c.claimed_at)
+                              .where(t.c.send_key.in_(keys)))
         claimed_at = pd.to_datetime(known["claimed_at"], utc=True)
         pending = known[(known["status"] == PENDING)]
         expired = pending[claimed_at[pending.index] < pd.Timestamp(now - REPAIR_WINDOW)]

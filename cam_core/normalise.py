@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cam_core.frames import extract
+
 from cam_core.verification import free_mail_domains
 
 # Shape only: the full syntax check (email-validator) belongs to verification.
@@ -54,7 +56,7 @@ def domains_from_websites(websites: pd.Series) -> pd.Series:
 
 
 def company_domains(domain: pd.Series, website: pd.Series, email: pd.Series) -> pd.Series:
-    email_domain = email.str.extract(r"@([^@]+)$", expand=False).fillna("")
+    email_domain = extract(email, r"@(?P<domain>[^@]+)$").fillna("")
     from_email = email_domain.where(~email_domain.isin(free_mail_domains()), "")
     given = domains_from_websites(domain)
     from_site = domains_from_websites(website)
@@ -65,8 +67,8 @@ def linkedin_urls(values: pd.Series) -> pd.Series:
     raw = values.fillna("").astype("str").str.strip()
     bare = raw.str.replace(r"^(?i:https?://)?", "", regex=True).str.replace(r"[?#].*", "", regex=True)
     bare = bare.str.rstrip("/")
-    profile = bare.str.extract(r"^(?i:[a-z]{2,3}\.|www\.)?(?i:linkedin\.com/in/)([^/]+)", expand=False)
-    other = bare.str.extract(r"^(?i:[a-z]{2,3}\.|www\.)?(?i:linkedin\.com/)(.+)", expand=False)
+    profile = extract(bare, r"^(?i:[a-z]{2,3}\.|www\.)?(?i:linkedin\.com/in/)(?P<slug>[^/]+)")
+    other = extract(bare, r"^(?i:[a-z]{2,3}\.|www\.)?(?i:linkedin\.com/)(?P<path>.+)")
     canonical = ("https://www.linkedin.com/in/" + profile.str.lower()).where(profile.notna())
     fallback = ("https://www.linkedin.com/" + other).where(other.notna(), "")
     return canonical.fillna(fallback).fillna("").astype("str")
@@ -80,5 +82,6 @@ def split_full_names(full: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def employees(values: pd.Series) -> pd.Series:
     """A head count from "1,200", "51-200" (the lower bound) or "250 employees"; NaN when none."""
-    numbers = values.fillna("").astype("str").str.replace(",", "", regex=False).str.extract(r"(\d+(?:\.\d+)?)", expand=False)
+    numbers = values.fillna("").astype("str").str.replace(",", "", regex=False)
+    numbers = extract(numbers, r"(?P<number>\d+(?:\.\d+)?)")
     return pd.to_numeric(numbers, errors="coerce").astype("float64")

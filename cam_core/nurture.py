@@ -47,14 +47,14 @@ def _enrolled(engine: Engine, campaign: str, day: str) -> pd.DataFrame:
         .where(e.c.campaign == campaign, e.c.enrolled_on <= day)
     )
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=[*LEAD_COLUMNS, "enrolled_on"])
+        return db.read_frame(conn, query, [*LEAD_COLUMNS, "enrolled_on"])
 
 
 def _ledger(engine: Engine, campaign: str) -> pd.DataFrame:
     t = db.sends
     query = sa.select(t.c.email, t.c.step, t.c.status, t.c.send_day).where(t.c.campaign == campaign)
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=["email", "step", "status", "send_day"])
+        return db.read_frame(conn, query, ["email", "step", "status", "send_day"])
 
 
 def variants_for(frame: pd.DataFrame, campaign: Campaign) -> pd.Series:

@@ -69,8 +69,7 @@ def listing(engine: Engine, campaign: str | None = None, status: str | None = PE
     if status:
         query = query.where(t.c.status == status)
     with engine.connect() as conn:
-        result = conn.execute(query)
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+        return db.read_frame(conn, query)
 
 
 @dataclass
@@ -108,7 +107,7 @@ def decisions_for(engine: Engine, campaign: str) -> pd.DataFrame:
     query = sa.select(t.c.email, t.c.status.label("decision"), t.c.decided_by).where(
         t.c.campaign == campaign, t.c.status != PENDING)
     with engine.connect() as conn:
-        found = pd.DataFrame(conn.execute(query).all(), columns=["email", "decision", "decided_by"])
+        found = db.read_frame(conn, query, ["email", "decision", "decided_by"])
     return found.set_index("email")
 
 

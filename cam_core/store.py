@@ -61,7 +61,7 @@ def enrolled_before(engine: Engine, campaign: str, day: str) -> pd.Series:
         db.enrolments.c.campaign == campaign, db.enrolments.c.enrolled_on < day
     )
     with engine.connect() as conn:
-        found = pd.DataFrame(conn.execute(query).all(), columns=["email", "sequence"])
+        found = db.read_frame(conn, query, ["email", "sequence"])
     return found.set_index("email")["sequence"].astype("str")
 
 
@@ -103,8 +103,7 @@ def mark_contacted(engine: Engine, campaign: str, emails: list[str]) -> None:
 def suppressed(engine: Engine) -> pd.Series:
     """email -> reason for every suppressed address."""
     with engine.connect() as conn:
-        found = pd.DataFrame(conn.execute(sa.select(db.suppression.c.email, db.suppression.c.reason)).all(),
-                             columns=["email", "reason"])
+        found = db.read_frame(conn, sa.select(db.suppression.c.email, db.suppression.c.reason), ["email", "reason"])
     return found.set_index("email")["reason"].astype("str")
 
 
@@ -143,7 +142,7 @@ def events_for(engine: Engine, campaign: str, day: str) -> pd.DataFrame:
         db.events.c.campaign == campaign, db.events.c.day == day
     ).order_by(db.events.c.occurred_at, db.events.c.event_id)
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=["email", "kind", "occurred_at", "detail"])
+        return db.read_frame(conn, query, ["email", "kind", "occurred_at", "detail"])
 
 
 def apply_events(engine: Engine, campaign: str, folded: pd.DataFrame) -> None:
@@ -175,8 +174,7 @@ def export_leads(engine: Engine, campaign: str, status: str | None = None) -> pd
     if status:
         query = query.where(t.c.status == status)
     with engine.connect() as conn:
-        result = conn.execute(query)
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+        return db.read_frame(conn, query)
 
 
 def lead_status_counts(engine: Engine, campaign: str) -> dict[str, int]:

@@ -19,6 +19,7 @@ from importlib import resources
 import pandas as pd
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from cam_core.frames import extract
 from cam_core.mx import UNKNOWN, MxChecker
 
 
@@ -82,7 +83,7 @@ def syntax_problems(emails: pd.Series) -> pd.Series:
 
 def _parent_domains(domains: pd.Series) -> pd.Series:
     """The registrable-looking parent (last two labels) of each domain."""
-    return domains.str.extract(r"([^.]+\.[^.]+)$", expand=False).fillna("")
+    return extract(domains, r"(?P<parent>[^.]+\.[^.]+)$").fillna("")
 
 
 def _within(domains: pd.Series, listed: frozenset[str] | set[str]) -> pd.Series:
@@ -106,8 +107,8 @@ def verify(leads: pd.DataFrame, competitors: list[str] | tuple[str, ...] = (), m
     out["email_problem"] = syntax_problems(emails)
     out["email_valid"] = out["email_problem"] == ""
 
-    local = emails.str.extract(r"^([^@]*)@", expand=False).fillna("")
-    domain = emails.str.extract(r"@([^@]+)$", expand=False).fillna("")
+    local = extract(emails, r"^(?P<local>[^@]*)@").fillna("")
+    domain = extract(emails, r"@(?P<domain>[^@]+)$").fillna("")
     # Whole local part only (sub-address dropped): "dev.kumar@" is a person, "dev@" is not.
     out["role_account"] = local.str.replace(r"\+.*$", "", regex=True).isin(role_local_parts())
     out["free_mail"] = domain.isin(free_mail_domains())
