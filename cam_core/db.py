@@ -215,7 +215,7 @@ def read_frame(conn: Connection, query: sa.Executable, columns: Sequence[str] | 
     """A query's rows as a DataFrame (named by `columns`, else by the query's own names)."""
     result = conn.execute(query)
     # Plain tuples: pandas probes each SQLAlchemy Row for namedtuple fields, which costs ~10 µs a row.
-    return pd.DataFrame([tuple(row) for row in result], columns=list(columns or result.keys()))
+    return pd.DataFrame([tuple(row) for row in result.all()], columns=list(columns or result.keys()))
 
 
 def insert_for(conn: Connection, table: sa.Table) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cam_core.frames import folded
+from cam_core.normalise import text
 
 #: Columns of existing leads (from the CAM database) that duplicates are checked against.
 KNOWN_COLUMNS = ("email", "first_name", "last_name", "company", "domain", "first_seen", "status")
@@ -21,7 +22,7 @@ KNOWN_COLUMNS = ("email", "first_name", "last_name", "company", "domain", "first
 
 def _name(leads: pd.DataFrame) -> pd.Series:
     full = leads["first_name"].fillna("") + " " + leads["last_name"].fillna("")
-    return folded(full).str.replace(r"\s+", " ", regex=True).str.strip()
+    return text(folded(full))
 
 
 def identity_keys(leads: pd.DataFrame) -> pd.DataFrame:

@@ -14,14 +14,14 @@ from __future__ import annotations
 import pandas as pd
 
 from cam_core.frames import extract
-
 from cam_core.verification import free_mail_domains
 
+# Every character Python's str.isspace() accepts, spelled out (not \s) so pandas runs the
+# patterns in pyarrow's RE2 rather than in Python's re row by row (RE2's \s is ASCII only).
+_WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACES = f"[{_WHITESPACE}]+"
 # Shape only: the full syntax check (email-validator) belongs to verification.
-EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-# Whitespace spelled out (not \s) so pandas runs it in pyarrow's RE2 rather than Python's re,
-# row by row; NBSP and the line/paragraph separators are what spreadsheets leave behind.
-_SPACES = "[ \t\r\n\x0b\x0c\xa0\u2028\u2029]+"
+EMAIL_SHAPE = f"^[^@{_WHITESPACE}]+@[^@{_WHITESPACE}]+\\.[^@{_WHITESPACE}]+$"
 # Social and profile hosts are not a company's website.
 _NOT_COMPANY_SITES = r"^(?:[a-z0-9-]+\.)*(?:linkedin\.com|facebook\.com|twitter\.com|x\.com|instagram\.com|lnkd\.in)$"
 
@@ -39,7 +39,7 @@ def emails(values: pd.Series) -> pd.Series:
         values = values.where(~wide, values[wide].str.normalize("NFKC"))
     return (
         values.str.strip()
-        .str.replace(r"^mailto:", "", regex=True, case=False)
+        .str.replace(r"(?i)^mailto:", "", regex=True)
         .str.strip("<> \t\"'")
         .str.lower()
     )
