@@ -172,6 +172,10 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # A million-lead upsert walks far more B-tree pages than the default 2 MB cache
+        # holds; staging tables live in memory rather than in a temporary file.
+        cursor.execute("PRAGMA cache_size=-262144")  # KiB: 256 MB, allocated only as used
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -301,9 +305,9 @@ def staged(conn: Connection, like: sa.Table, frame: pd.DataFrame,
     """`frame` loaded into a temporary table on this connection, dropped afterwards.
 
     Each column takes the type of `like`'s column of that name (or `types[name]`,
-    else text). PostgreSQL loads it with one COPY; SQLite, which has no network
-    round trip, with one executemany of plain tuples. Either way no SQLAlchemy
-    statement is compiled per row, which is what made large writes slow.
+    else text). PostgreSQL loads it with COPY; SQLite, which has no network round
+    trip, with executemany of plain tuples; STAGE_CHUNK rows at a time. Either way
+    no SQLAlchemy statement is compiled per row, which is what made large writes slow.
     """
     types = {**{c.name: c.type for c in like.c}, **(types or {})}
     stage = sa.Table(f"cam_stage_{uuid.uuid4().hex[:12]}", sa.MetaData(),
@@ -311,27 +315,36 @@ def staged(conn: Connection, like: sa.Table, frame: pd.DataFrame,
                      prefixes=["TEMPORARY"])
     stage.create(conn)
     try:
-        columns = _arrow_columns(frame, stage)
-        if conn.dialect.name == "postgresql":
-            buffer = io.BytesIO()
-            pacsv.write_csv(pa.table(columns, names=list(frame.columns)), buffer,
-                            pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
-            buffer.seek(0)
-            names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in frame.columns)
-            # CSV: an unquoted empty field is NULL, a quoted one ("") the empty string.
-            with conn.connection.dbapi_connection.cursor() as cursor:
-                cursor.copy_expert(f"COPY {stage.name} ({names}) FROM STDIN WITH (FORMAT csv)", buffer)
-        else:
-            values = []
-            for column, array in zip(stage.c, columns):
-                python = array.to_pylist()
-                process = column.type.bind_processor(conn.dialect)
-                values.append([None if v is None else process(v) for v in python] if process else python)
-            marks = ", ".join("?" * len(columns))
-            conn.exec_driver_sql(f"INSERT INTO {stage.name} VALUES ({marks})", list(zip(*values)))
+        for start in range(0, len(frame), STAGE_CHUNK):
+            _load(conn, stage, _arrow_columns(frame.iloc[start:start + STAGE_CHUNK], stage))
         yield stage
     finally:
         stage.drop(conn)
+
+
+#: Rows converted and loaded at a time: a million rows never exist as Python values at once.
+STAGE_CHUNK = 100_000
+
+
+def _load(conn: Connection, stage: sa.Table, columns: list[pa.Array]) -> None:
+    names = [c.name for c in stage.c]
+    if conn.dialect.name == "postgresql":
+        buffer = io.BytesIO()
+        pacsv.write_csv(pa.table(columns, names=names), buffer,
+                        pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+        buffer.seek(0)
+        quoted = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
+        # CSV: an unquoted empty field is NULL, a quoted one ("") the empty string.
+        with conn.connection.dbapi_connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY {stage.name} ({quoted}) FROM STDIN WITH (FORMAT csv)", buffer)
+        return
+    values = []
+    for column, array in zip(stage.c, columns):
+        python = array.to_pylist()
+        process = column.type.bind_processor(conn.dialect)
+        values.append([None if v is None else process(v) for v in python] if process else python)
+    marks = ", ".join("?" * len(columns))
+    conn.exec_driver_sql(f"INSERT INTO {stage.name} VALUES ({marks})", list(zip(*values)))
 
 
 def _arrow_columns(frame: pd.DataFrame, stage: sa.Table) -> list[pa.Array]:

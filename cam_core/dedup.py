@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cam_core.frames import folded
+from cam_core.frames import folded, lookup
 from cam_core.normalise import text
 
 #: Columns of existing leads (from the CAM database) that duplicates are checked against.
@@ -63,14 +63,14 @@ def find_duplicates(leads: pd.DataFrame, existing: pd.DataFrame | None = None) -
     # Rows with an email: the first row with each address wins; a known address is a known lead.
     # (Series, not a filtered copy of the whole table: a million-row day stays affordable.)
     email = leads["email"][has_email]
-    known_email = email.map(_known(existing).set_axis(existing["email"]).groupby(level=0).first())
+    known_email = lookup(email, _known(existing).set_axis(existing["email"]))
     repeated = email.duplicated(keep="first")
     first_row = where[email.index][~repeated].set_axis(email[~repeated])
     reason[known_email.dropna().index] = "duplicate_email"
     origin[known_email.dropna().index] = known_email.dropna()
     in_day = repeated & known_email.isna()
     reason[in_day[in_day].index] = "duplicate_email"
-    origin[in_day[in_day].index] = email[in_day].map(first_row)
+    origin[in_day[in_day].index] = lookup(email[in_day], first_row)
 
     # Rows without an email, by each identity in turn: a kept row with an email,
     # then a known lead, then an earlier row without an email.
@@ -83,14 +83,13 @@ def find_duplicates(leads: pd.DataFrame, existing: pd.DataFrame | None = None) -
         if not candidates.any():
             continue
         with_address = where[kept_with_email & (key != "")].set_axis(key[kept_with_email & (key != "")])
-        with_address = with_address[~with_address.index.duplicated()]
         known = _known(existing).set_axis(known_keys[kind]) if len(existing) else pd.Series(dtype="str")
-        known = known[(known.index != "") & ~known.index.duplicated()]
+        known = known[known.index != ""]
         pool = key[candidates]
         earlier = pool.duplicated(keep="first")
         first_without = where[candidates][~earlier].set_axis(pool[~earlier])
-        found = pool.map(with_address).fillna(pool.map(known))
-        found = found.fillna(pool.map(first_without).where(earlier))
+        found = lookup(pool, with_address).fillna(lookup(pool, known))
+        found = found.fillna(lookup(pool, first_without).where(earlier))
         hit = found.dropna().index
         reason[hit] = f"duplicate_{kind}"
         origin[hit] = found.dropna()

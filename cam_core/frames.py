@@ -49,3 +49,10 @@ def folded(values: pd.Series) -> pd.Series:
     if wide.any():
         folded = folded.where(~wide, values[wide].str.normalize("NFKC").str.casefold())
     return folded
+
+
+def lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
+    """`keys.map(table)` for text: the value at the first label equal to each key, NaN where
+    none is. pandas' map first proves the labels unique, which costs more than the lookup."""
+    codes = positions(keys, table.index)
+    return pd.Series(pd.array(table.array, dtype="str").take(codes, allow_fill=True), index=keys.index)
