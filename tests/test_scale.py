@@ -39,3 +39,22 @@ def test_tiers_and_sends_are_recorded_in_bulk_on_either_database(cam_env, engine
     assert exported.set_index("email").loc["p1@x.io", "tier"] == "warm"
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(db.enrolments)).scalar_one() == 25_000
+
+
+def test_bulk_writes_keep_every_value_as_given(cam_env, engine):
+    # Staged writes go through COPY's CSV on PostgreSQL and plain tuples on SQLite: what a
+    # spreadsheet cell can hold must come back unchanged, and a missing score stays missing.
+    awkward = ["", 'quote " and, comma', "new\nline", "\\N", "Zoë Ørsted 東京", "  spaced  "]
+    frame = pd.DataFrame({
+        "campaign": "acme", "email": [f"p{i}@x.io" for i in range(len(awkward))], "first_name": awkward,
+        "status": "qualified", "icp_score": [80, None, 0, 55, None, 100], "first_seen": DAY, "updated_on": DAY,
+    })
+    with engine.begin() as conn:
+        db.upsert(conn, db.leads, frame, keys=("campaign", "email"), updates={"first_name": lambda ex: ex.first_name})
+        db.update_rows(conn, db.leads, frame.assign(reason=awkward[::-1])[["email", "reason"]],
+                       match={"email": "email"}, values={"reason": "reason"})
+        stored = db.read_frame(conn, sa.select(db.leads.c.email, db.leads.c.first_name, db.leads.c.icp_score,
+                                                db.leads.c.reason).order_by(db.leads.c.email))
+    assert stored["first_name"].tolist() == awkward
+    assert stored["reason"].tolist() == awkward[::-1]
+    assert [None if pd.isna(s) else int(s) for s in stored["icp_score"]] == [80, None, 0, 55, None, 100]
