@@ -6,6 +6,7 @@ IO manager's work) and its database writes; Dagster's own bookkeeping is left ou
 
 from __future__ import annotations
 
+import resource
 import time
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def run(files: list[Path], campaign: Campaign, day: str, database_url: str, out_
     engine = db.engine_for(database_url)
     seconds: dict[str, float] = {}
     counts: dict[str, int] = {}
+    peaks: dict[str, int] = {}  # the process's peak RSS (MB) once each stage is done
 
     def stage(name: str, frame_fn):
         start = time.perf_counter()
@@ -38,6 +40,7 @@ def run(files: list[Path], campaign: Campaign, day: str, database_url: str, out_
         frame.to_parquet(out_dir / f"{name}.parquet", index=False)
         seconds[name] = time.perf_counter() - start
         counts[name] = len(frame)
+        peaks[name] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         return frame
 
     def _harvest() -> pd.DataFrame:
@@ -73,4 +76,5 @@ def run(files: list[Path], campaign: Campaign, day: str, database_url: str, out_
     stage("routed", lambda: _routed(qualified))
     del qualified
     stage("nurture_batch", _nurture)
+    counts["peak_rss_mb_by_stage"] = peaks
     return seconds, counts

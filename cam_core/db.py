@@ -174,7 +174,7 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         # A million-lead upsert walks far more B-tree pages than the default 2 MB cache
         # holds; staging tables live in memory rather than in a temporary file.
-        cursor.execute("PRAGMA cache_size=-262144")  # KiB: 256 MB, allocated only as used
+        cursor.execute("PRAGMA cache_size=-65536")  # KiB: 64 MB a connection, allocated only as used
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 

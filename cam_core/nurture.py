@@ -52,9 +52,9 @@ def _enrolled(engine: Engine, campaign: str, day: str) -> pd.DataFrame:
 
 def _ledger(engine: Engine, campaign: str) -> pd.DataFrame:
     t = db.sends
-    query = sa.select(t.c.email, t.c.step, t.c.status, t.c.send_day).where(t.c.campaign == campaign)
+    query = sa.select(t.c.send_key, t.c.email, t.c.step, t.c.status, t.c.send_day).where(t.c.campaign == campaign)
     with engine.connect() as conn:
-        return db.read_frame(conn, query, ["email", "step", "status", "send_day"])
+        return db.read_frame(conn, query)
 
 
 def variants_for(frame: pd.DataFrame, campaign: Campaign) -> pd.Series:
@@ -94,9 +94,12 @@ def plan_due_steps(engine: Engine, campaign: Campaign, day: str, suppressed: pd.
         _repair=lambda f: ~is_pending[f.index],
         _rank=lambda f: f["tier"].map({t: i for i, t in enumerate(TIERS)}),
     ).sort_values(["_repair", "_rank", "icp_score", "email"], ascending=[True, True, False, True])
-    candidates["send_key"] = send_keys(campaign.name, candidates["email"], candidates["step"])
-    room = room_on(engine, campaign, day, excluding=candidates["send_key"].tolist())
+    # Today's ledger rows for these very steps are the ones the plan re-sends, so they do not
+    # count against the room; keys are hashed only for the steps that make it into the batch.
+    already = ledger.merge(candidates[["email", "step"]], on=["email", "step"])["send_key"]
+    room = room_on(engine, campaign, day, excluding=already.tolist())
     due = candidates.head(room).drop(columns=["_repair", "_rank", "enrolled_on"]).reset_index(drop=True)
+    due["send_key"] = send_keys(campaign.name, due["email"], due["step"])
     due["variant"] = variants_for(due, campaign) if len(due) else pd.Series(dtype="str")
     counts = {
         "enrolled": len(leads),

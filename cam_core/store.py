@@ -39,11 +39,11 @@ def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFr
     Leads without an email yet are not recorded: the table is keyed by email, and
     such a lead waits in `harvest`/`qualified` (needs_email) until enrichment finds one.
     """
-    qualified = qualified[qualified["email"] != ""]
-    rows = qualified.assign(campaign=campaign, status=qualified["qualification"], first_seen=day, updated_on=day)[
-        ["campaign", "email", "first_name", "last_name", "title", "company", "domain", "industry", "country", "status",
-         "icp_score", "score_breakdown", "reason", "first_seen", "updated_on"]
-    ]
+    # The columns first, then the rows: a million-lead table is copied once, 12 columns wide.
+    rows = qualified[["email", "first_name", "last_name", "title", "company", "domain", "industry", "country",
+                      "qualification", "icp_score", "score_breakdown", "reason"]]
+    rows = rows[rows["email"] != ""].rename(columns={"qualification": "status"})
+    rows = rows.assign(campaign=campaign, first_seen=day, updated_on=day)
     with engine.begin() as conn:
         updates = {
             **{c: (lambda ex, c=c: ex[c]) for c in ("first_name", "last_name", "title", "company", "domain",
@@ -70,18 +70,19 @@ def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame) 
 
     Leads held back (active in another campaign) are not enrolled: their reason says why.
     """
-    held = routed[routed["enrolment"] == "held"] if "enrolment" in routed else routed.iloc[0:0]
-    routed = routed.drop(held.index)
-    new = routed[routed["enrolment"] == "new"]
+    enrolment = routed["enrolment"] if "enrolment" in routed else pd.Series("", index=routed.index)
+    held = routed.loc[enrolment == "held", ["email", "hold_reason"]] if (enrolment == "held").any() else None
+    new = routed.loc[enrolment == "new", ["email", "sequence", "tier"]]
+    routed = routed.loc[enrolment != "held", ["email", "tier", "sequence"]]
     with engine.begin() as conn:
-        if len(held):
-            db.update_rows(conn, db.leads, held[["email", "hold_reason"]], match={"email": "email"},
+        if held is not None:
+            db.update_rows(conn, db.leads, held, match={"email": "email"},
                            values={"reason": "hold_reason"}, where=[db.leads.c.campaign == campaign])
         db.insert_ignoring_conflicts(
             conn, db.enrolments,
-            new.assign(campaign=campaign, enrolled_on=day)[["campaign", "email", "sequence", "tier", "enrolled_on"]])
+            new.assign(campaign=campaign, enrolled_on=day))
         db.update_rows(
-            conn, db.leads, routed[["email", "tier", "sequence"]],
+            conn, db.leads, routed,
             match={"email": "email"},
             values={"tier": "tier", "sequence": "sequence",
                     "status": lambda _row: _status_case(sa.literal("enrolled"), "enrolled")},
