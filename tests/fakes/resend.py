@@ -11,12 +11,17 @@
 - On demand (`script`): "500" answers 500, "hang" waits past the client's timeout
   without sending, "deliver_then_hang" sends and then never answers in time (the
   crash-between-send-and-record case).
+
+`FakeResendProcess` runs the same fake in a child process, for measurements: in
+the client's process the fake's schema validation (tens of ms per batch of 100)
+competes with the client for the GIL, which a real Resend never does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import threading
 import time
 import uuid
@@ -54,9 +59,16 @@ class FakeResend(FakeServer):
         self.refuse: dict[str, str] = {}          # recipient -> message refused per-email
         self.delivered: list[dict[str, Any]] = []  # every email actually sent, with its id and batch key
         self.hanging = threading.Event()
+        self.rate_limited = 0                      # requests answered 429
         self._idempotent: dict[str, tuple[str, Any]] = {}
         self._window: list[float] = []
         self._state = threading.Lock()
+
+    def start(self) -> "FakeResend":
+        # Parse the OpenAPI spec (about a second of YAML) now, not inside the first request.
+        _email_validator()
+        super().start()
+        return self
 
     def recipients(self) -> list[str]:
         """The address of every email sent, one entry per copy."""
@@ -74,6 +86,7 @@ class FakeResend(FakeServer):
             now = time.monotonic()
             self._window = [t for t in self._window if now - t < 1.0]
             if self.per_second is not None and len(self._window) >= self.per_second:
+                self.rate_limited += 1
                 return _error(429, "rate_limit_exceeded", "Too many requests. You can only make "
                               f"{self.per_second} requests per second.", {"retry-after": "1", "ratelimit-reset": "1"})
             self._window.append(now)
@@ -125,3 +138,48 @@ class FakeResend(FakeServer):
 
 def _as_list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value] if value else []
+
+
+def _serve(conn: Any, options: dict[str, Any]) -> None:
+    """The child process of FakeResendProcess: serve until told to stop, answering `stats`."""
+    with FakeResend(**options) as fake:
+        conn.send(fake.url)
+        while True:
+            command = conn.recv()
+            if command == "stats":
+                conn.send({"requests": len(fake.requests), "delivered": len(fake.delivered),
+                           "rate_limited": fake.rate_limited})
+            else:
+                break
+
+
+class FakeResendProcess:
+    """A FakeResend (same options) in its own process; `url`, and `stats()` for counts."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self.url = ""
+
+    def __enter__(self) -> "FakeResendProcess":
+        context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, self.options), daemon=True)
+        self._process.start()
+        if not self._conn.poll(60):
+            self._process.kill()
+            raise RuntimeError("the fake Resend process did not start")
+        self.url = self._conn.recv()
+        return self
+
+    def stats(self) -> dict[str, int]:
+        self._conn.send("stats")
+        return self._conn.recv()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._conn.send("stop")
+        except (BrokenPipeError, OSError):
+            pass
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()
