@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -140,46 +142,51 @@ def _as_list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value] if value else []
 
 
-def _serve(conn: Any, options: dict[str, Any]) -> None:
-    """The child process of FakeResendProcess: serve until told to stop, answering `stats`."""
-    with FakeResend(**options) as fake:
-        conn.send(fake.url)
-        while True:
-            command = conn.recv()
-            if command == "stats":
-                conn.send({"requests": len(fake.requests), "delivered": len(fake.delivered),
-                           "rate_limited": fake.rate_limited})
-            else:
-                break
-
-
 class FakeResendProcess:
-    """A FakeResend (same options) in its own process; `url`, and `stats()` for counts."""
+    """A FakeResend (same options) in a child process; `url`, and `stats()` for its counts.
+
+    The child is `python -m fakes.resend OPTIONS_JSON`: it prints its URL, then answers
+    each `stats` line on its stdin with a JSON line, and stops when stdin closes.
+    """
 
     def __init__(self, **options: Any) -> None:
         self.options = options
         self.url = ""
 
     def __enter__(self) -> "FakeResendProcess":
-        context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, self.options), daemon=True)
-        self._process.start()
-        if not self._conn.poll(60):
+        tests = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
+        self._process = subprocess.Popen([sys.executable, "-m", "fakes.resend", json.dumps(self.options)],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        self.url = self._process.stdout.readline().strip()
+        if not self.url.startswith("http"):
             self._process.kill()
             raise RuntimeError("the fake Resend process did not start")
-        self.url = self._conn.recv()
         return self
 
     def stats(self) -> dict[str, int]:
-        self._conn.send("stats")
-        return self._conn.recv()
+        self._process.stdin.write("stats\n")
+        self._process.stdin.flush()
+        return json.loads(self._process.stdout.readline())
 
     def __exit__(self, *exc: object) -> None:
+        self._process.stdin.close()
         try:
-            self._conn.send("stop")
-        except (BrokenPipeError, OSError):
-            pass
-        self._process.join(timeout=10)
-        if self._process.is_alive():
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             self._process.kill()
+            self._process.wait()
+        self._process.stdout.close()
+
+
+def _serve(options: dict[str, Any]) -> None:
+    with FakeResend(**options) as fake:
+        print(fake.url, flush=True)
+        for line in sys.stdin:
+            if line.strip() == "stats":
+                print(json.dumps({"requests": len(fake.requests), "delivered": len(fake.delivered),
+                                  "rate_limited": fake.rate_limited}), flush=True)
+
+
+if __name__ == "__main__":
+    _serve(json.loads(sys.argv[1]))
