@@ -107,6 +107,14 @@ def _lock(conn: Connection, scope: str, day: str) -> None:
     conn.execute(q.update().where(q.c.scope == scope, q.c.day == day).values(claims=q.c.claims + 1))
 
 
+def _claim_rows(fresh: pd.DataFrame, constants: dict[str, object]) -> list[dict[str, object]]:
+    """The new `pending` rows as plain values, built a column at a time: db.records would
+    box every cell of the frame, constants included, before the send can start."""
+    names = ["send_key", "email", "sequence", "step", "variant", "batch_id"]
+    values = [fresh[c].astype(object).where(fresh[c].notna(), None).tolist() for c in names]
+    return [{**dict(zip(names, row)), **constants} for row in zip(*values)]
+
+
 def claim(engine: Engine, campaign: Campaign, day: str, batch: pd.DataFrame, provider: str,
           now: dt.datetime) -> Claim:
     """Claim the batch rows (send_key, email, sequence, step, variant, ...) this run may deliver.
@@ -144,11 +152,8 @@ def claim(engine: Engine, campaign: Campaign, day: str, batch: pd.DataFrame, pro
         fresh = fresh.assign(batch_id=_batch_ids(fresh["send_key"]))
         db.insert_ignoring_conflicts(
             conn, t,
-            db.records(fresh.assign(campaign=campaign.name, send_day=day, status=PENDING, provider=provider,
-                                    sender_domain=sender.domain, claimed_at=now)[
-                ["send_key", "campaign", "email", "sequence", "step", "variant", "send_day", "status", "provider",
-                 "sender_domain", "batch_id", "claimed_at"]
-            ]),
+            _claim_rows(fresh, {"campaign": campaign.name, "send_day": day, "status": PENDING, "provider": provider,
+                                "sender_domain": sender.domain, "claimed_at": now}),
         )
     repair = pending[~pending["send_key"].isin(expired["send_key"])]
     repaired = batch.merge(repair[["send_key", "batch_id"]], on="send_key")
