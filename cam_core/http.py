@@ -92,7 +92,7 @@ class RatePacer:
     """Paces the *starts* of calls under a provider's limit of `per_second` requests per second.
 
     At most n = max(1, floor(per_second)) calls start in any window of n / per_second
-    seconds, stretched by `margin` for the jitter between a call's start here and its
+    seconds, stretched by `margin` (4%) for the jitter between a call's start here and its
     arrival there. That is what "N requests per second" allows however the provider
     counts: per sliding or fixed one-second window, or with a bucket of N tokens. A
     call waits only for its own start slot, so the time calls take and whatever the
@@ -100,7 +100,7 @@ class RatePacer:
     to it: sending is as fast as the limit, not the limit plus the latency.
     """
 
-    def __init__(self, per_second: float, margin: float = 0.02, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, per_second: float, margin: float = 0.04, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         if per_second <= 0:
             raise ValueError("per_second must be positive")
