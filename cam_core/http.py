@@ -13,7 +13,9 @@ seconds have passed.
 from __future__ import annotations
 
 import email.utils
+import math
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -84,6 +86,37 @@ class CircuitBreaker:
     @property
     def is_open(self) -> bool:
         return self._opened_at is not None
+
+
+class RatePacer:
+    """Paces the *starts* of calls under a provider's limit of `per_second` requests per second.
+
+    At most n = max(1, floor(per_second)) calls start in any window of n / per_second
+    seconds, stretched by `margin` (4%) for the jitter between a call's start here and its
+    arrival there. That is what "N requests per second" allows however the provider
+    counts: per sliding or fixed one-second window, or with a bucket of N tokens. A
+    call waits only for its own start slot, so the time calls take and whatever the
+    caller does between them (recording answers) overlaps the wait instead of adding
+    to it: sending is as fast as the limit, not the limit plus the latency.
+    """
+
+    def __init__(self, per_second: float, margin: float = 0.04, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        self.burst = max(1, math.floor(per_second))
+        self.window = self.burst / per_second * (1 + margin)
+        self.clock = clock
+        self.sleep = sleep
+        self._starts: deque[float] = deque(maxlen=self.burst)  # the last `burst` starts
+
+    def wait(self) -> None:
+        """Return when the next call may start, and count it as started."""
+        if len(self._starts) == self.burst:
+            delay = self._starts[0] + self.window - self.clock()
+            if delay > 0:
+                self.sleep(delay)
+        self._starts.append(self.clock())
 
 
 def retry_after_seconds(response: httpx.Response, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> float | None:

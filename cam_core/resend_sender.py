@@ -19,7 +19,7 @@ import resend
 from resend.exceptions import InvalidApiKeyError, MissingApiKeyError, RateLimitError, ResendError
 from resend.http_client_requests import RequestsClient
 
-from cam_core.http import CircuitBreaker, RetryPolicy
+from cam_core.http import CircuitBreaker, RatePacer, RetryPolicy
 from cam_core.ledger import FAILED, SENT, Outcome
 from cam_core.outbox import ProviderUnavailable, SenderRefused, recipient
 
@@ -72,10 +72,12 @@ class ResendSender:
         self.retry = retry or RetryPolicy(attempts=6, base_delay=1.0, max_delay=30.0)
         self.breaker = breaker or CircuitBreaker(failure_threshold=5, reset_after=60.0)
         self.sleep = sleep
-        # Pace calls under the account's rate limit instead of learning it from 429s,
-        # each of which costs a whole Retry-After second. 0: no pacing.
-        self.min_interval = 1.02 / requests_per_second if requests_per_second > 0 else 0.0
-        self._next_call = 0.0
+        # Pace call starts under the account's rate limit instead of learning it from 429s,
+        # each of which costs a whole Retry-After second. 0: no pacing. Calls stay one at a
+        # time: the caller's ledger write for a batch fits in the wait for the next start
+        # slot, while two calls in flight made arrivals at the (fake) provider irregular
+        # enough to draw 429s.
+        self.pacer = RatePacer(requests_per_second, sleep=sleep) if requests_per_second > 0 else None
 
     def _params(self, m: dict[str, Any]) -> dict[str, Any]:
         tags = {"campaign": self.campaign, "step": str(m["step"]), "tier": m.get("tier") or "none",
@@ -121,7 +123,8 @@ class ResendSender:
         for attempt in range(self.retry.attempts):
             if not self.breaker.allow():
                 raise ProviderUnavailable(f"Resend failing repeatedly; calls paused ({last})")
-            self._pace()
+            if self.pacer is not None:
+                self.pacer.wait()
             try:
                 response = self._call(params, batch_id)
             except (MissingApiKeyError, InvalidApiKeyError) as exc:
@@ -147,13 +150,6 @@ class ResendSender:
             self.breaker.record_success()
             return self._outcomes(messages, response)
         raise ProviderUnavailable(f"Resend did not accept batch {batch_id} after {self.retry.attempts} attempts ({last})")
-
-    def _pace(self) -> None:
-        if self.min_interval:
-            wait = self._next_call - time.monotonic()
-            if wait > 0:
-                self.sleep(wait)
-            self._next_call = time.monotonic() + self.min_interval
 
     @staticmethod
     def _outcomes(messages: list[dict[str, Any]], response: Any) -> list[Outcome]:

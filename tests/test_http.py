@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cam_core.http import ApiClient, ApiError, AuthError, CircuitBreaker, CircuitOpen, RateLimited, RetryPolicy
+from cam_core.http import ApiClient, ApiError, AuthError, CircuitBreaker, CircuitOpen, RateLimited, RatePacer, RetryPolicy
 from fakes.server import FakeServer, Reply
 
 
@@ -89,3 +89,38 @@ def test_the_breaker_opens_after_repeated_failures_and_closes_after_the_pause():
         server.script = []
         assert client.request("GET", "/x").status_code == 200
         assert not breaker.is_open
+
+
+def _paced_starts(pacer_rate: float, call_seconds: list[float]) -> tuple[list[float], float]:
+    """Start times of calls that take `call_seconds` each, paced on a simulated clock."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = RatePacer(pacer_rate, clock=lambda: now[0], sleep=sleep)
+    starts = []
+    for seconds in call_seconds:
+        pacer.wait()
+        starts.append(now[0])
+        now[0] += seconds  # the call, and whatever the caller does before the next one
+    return starts, pacer.window
+
+
+def test_the_pacer_keeps_every_second_under_the_limit_and_waits_only_for_the_next_start_slot():
+    calls = [0.05, 0.3, 0.12, 0.6, 0.01] * 6
+    starts, window = _paced_starts(5, calls)
+
+    assert window == pytest.approx(1.04)  # 5 per second, with 4% for the jitter on the way
+    assert all(later - earlier >= 1.0 for earlier, later in zip(starts, starts[5:])), "never 6 in one second"
+    # A call starts as soon as both the previous call is done and the limit allows it:
+    # the time a call takes overlaps the wait for the next slot instead of adding to it.
+    for k in range(1, len(starts)):
+        allowed = starts[k - 5] + window if k >= 5 else 0.0
+        assert starts[k] == pytest.approx(max(starts[k - 1] + calls[k - 1], allowed))
+
+
+def test_a_fractional_rate_limit_is_paced_per_whole_call():
+    starts, window = _paced_starts(2.5, [0.0] * 7)  # 2 calls per 0.8 s
+    assert window == pytest.approx(0.8 * 1.04)
+    assert starts == pytest.approx([0.0, 0.0, window, window, 2 * window, 2 * window, 3 * window])

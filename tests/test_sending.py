@@ -162,6 +162,18 @@ def test_the_fake_refuses_batches_over_100_like_resend(fake):
 
 
 @pytest.mark.sqlite_only
+def test_a_paced_sender_stays_under_the_rate_limit_and_never_draws_a_429():
+    with FakeResend(api_key=KEY, per_second=10) as fake:
+        sender = ResendSender(KEY, fake.url, campaign="demo", timeout=5, requests_per_second=10)
+        message = {"email": "delivered@resend.dev", "from_email": "a@b.dev", "reply_to": "a@b.dev", "subject": "s",
+                   "body_text": "t", "list_unsubscribe": "<https://x.dev/u>", "step": 1}
+        for n in range(21):  # three windows' worth: two waits for the limit
+            batch = [{**message, "send_key": f"k{n}-{i}", "email": f"delivered+{n}-{i}@resend.dev"} for i in range(3)]
+            assert {o.status for o in sender.deliver(batch, f"batch-{n}")} == {"sent"}
+    assert fake.rate_limited == 0, "pacing keeps under the limit instead of learning it from 429s"
+    assert len(fake.requests) == 21 and len(fake.delivered) == 63
+
+
 def test_suppressed_addresses_are_never_sent_even_when_enrolled(resend_home, run_assets, engine, fake):
     run_assets(["harvest", "enriched", "scored", "qualified", "routed"], **_resend(fake))
     enrolled = stored(resend_home, "routed")["email"].tolist()

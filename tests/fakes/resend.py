@@ -11,12 +11,19 @@
 - On demand (`script`): "500" answers 500, "hang" waits past the client's timeout
   without sending, "deliver_then_hang" sends and then never answers in time (the
   crash-between-send-and-record case).
+
+`FakeResendProcess` runs the same fake in a child process, for measurements: in
+the client's process the fake's schema validation (tens of ms per batch of 100)
+competes with the client for the GIL, which a real Resend never does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -54,9 +61,16 @@ class FakeResend(FakeServer):
         self.refuse: dict[str, str] = {}          # recipient -> message refused per-email
         self.delivered: list[dict[str, Any]] = []  # every email actually sent, with its id and batch key
         self.hanging = threading.Event()
+        self.rate_limited = 0                      # requests answered 429
         self._idempotent: dict[str, tuple[str, Any]] = {}
         self._window: list[float] = []
         self._state = threading.Lock()
+
+    def start(self) -> "FakeResend":
+        # Parse the OpenAPI spec (about a second of YAML) now, not inside the first request.
+        _email_validator()
+        super().start()
+        return self
 
     def recipients(self) -> list[str]:
         """The address of every email sent, one entry per copy."""
@@ -74,6 +88,7 @@ class FakeResend(FakeServer):
             now = time.monotonic()
             self._window = [t for t in self._window if now - t < 1.0]
             if self.per_second is not None and len(self._window) >= self.per_second:
+                self.rate_limited += 1
                 return _error(429, "rate_limit_exceeded", "Too many requests. You can only make "
                               f"{self.per_second} requests per second.", {"retry-after": "1", "ratelimit-reset": "1"})
             self._window.append(now)
@@ -125,3 +140,53 @@ class FakeResend(FakeServer):
 
 def _as_list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value] if value else []
+
+
+class FakeResendProcess:
+    """A FakeResend (same options) in a child process; `url`, and `stats()` for its counts.
+
+    The child is `python -m fakes.resend OPTIONS_JSON`: it prints its URL, then answers
+    each `stats` line on its stdin with a JSON line, and stops when stdin closes.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self.url = ""
+
+    def __enter__(self) -> "FakeResendProcess":
+        tests = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
+        self._process = subprocess.Popen([sys.executable, "-m", "fakes.resend", json.dumps(self.options)],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        self.url = self._process.stdout.readline().strip()
+        if not self.url.startswith("http"):
+            self._process.kill()
+            raise RuntimeError("the fake Resend process did not start")
+        return self
+
+    def stats(self) -> dict[str, int]:
+        self._process.stdin.write("stats\n")
+        self._process.stdin.flush()
+        return json.loads(self._process.stdout.readline())
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process.stdout.close()
+
+
+def _serve(options: dict[str, Any]) -> None:
+    with FakeResend(**options) as fake:
+        print(fake.url, flush=True)
+        for line in sys.stdin:
+            if line.strip() == "stats":
+                print(json.dumps({"requests": len(fake.requests), "delivered": len(fake.delivered),
+                                  "rate_limited": fake.rate_limited}), flush=True)
+
+
+if __name__ == "__main__":
+    _serve(json.loads(sys.argv[1]))
