@@ -1,7 +1,8 @@
 """CAM's benchmark: `python -m bench --leads N [--json]` and `python -m bench --send`.
 
 Pipeline mode writes a deterministic synthetic Apollo-format CSV of N leads, then
-in this one process, on SQLite in a temporary folder:
+in this one process, on SQLite in a temporary folder (or, with --postgres, on a
+throw-away PostgreSQL server started as the tests start theirs):
 - times each stage harvest -> nurture_batch (cam_core called as the assets call
   it, Parquet outputs and database writes included) and the whole chain;
 - records the peak RSS of the process after the chain;
@@ -31,6 +32,8 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 from bench import baseline, pipeline
@@ -54,13 +57,13 @@ def _campaign(folder: Path, provider: str, daily_cap: int):
     return load_campaign(path)
 
 
-def bench_pipeline(leads: int, baseline_leads: int) -> dict[str, object]:
-    with tempfile.TemporaryDirectory(prefix="cam-bench-") as scratch:
+def bench_pipeline(leads: int, baseline_leads: int, postgres: bool = False) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="cam-bench-") as scratch, _database(Path(scratch), postgres) as url:
         root = Path(scratch)
         csv_path = write_export(root / "apollo_export.csv", leads)
         campaign = _campaign(root, "outbox", daily_cap=250)
         start = time.perf_counter()
-        seconds, counts = pipeline.run([csv_path], campaign, DAY, f"sqlite:///{root / 'cam.db'}", root)
+        seconds, counts = pipeline.run([csv_path], campaign, DAY, url, root)
         end_to_end = time.perf_counter() - start
         peak = _peak_rss_mb()
 
@@ -74,10 +77,11 @@ def bench_pipeline(leads: int, baseline_leads: int) -> dict[str, object]:
 
         n = min(baseline_leads, leads)
         start = time.perf_counter()
-        baseline.run(csv_path, campaign, f"sqlite:///{root / 'baseline.db'}", limit=n)
+        baseline.run(csv_path, campaign, url if postgres else f"sqlite:///{root / 'baseline.db'}", limit=n)
         baseline_s = time.perf_counter() - start
         return {
             "leads": leads,
+            "database": "postgresql" if postgres else "sqlite",
             "file_mb": round(csv_path.stat().st_size / 2**20, 1),
             "end_to_end_s": round(end_to_end, 2),
             **{f"{name}_s": round(seconds[name], 2) for name in pipeline.STAGES},
@@ -91,6 +95,23 @@ def bench_pipeline(leads: int, baseline_leads: int) -> dict[str, object]:
             "counts": counts,
             "machine": _machine(),
         }
+
+
+@contextmanager
+def _database(root: Path, postgres: bool) -> Iterator[str]:
+    """The CAM database URL: SQLite in `root`, or a throw-away PostgreSQL server like the tests'."""
+    if not postgres:
+        yield f"sqlite:///{root / 'cam.db'}"
+        return
+    sys.path.insert(0, str(ROOT / "tests"))
+    from postgres_server import PostgresServer
+
+    with redirect_stdout(sys.stderr):  # stdout is the one JSON line
+        server = PostgresServer(durable=True).start()
+    try:
+        yield server.new_database()
+    finally:
+        server.stop()
 
 
 def bench_send(leads: int, per_second: int, pace: bool, fake_in_process: bool = False) -> dict[str, object]:
@@ -159,12 +180,14 @@ def main() -> None:
     parser.add_argument("--no-pace", action="store_true", help="send without client-side pacing (learn the limit from 429s)")
     parser.add_argument("--fake-in-process", action="store_true",
                         help="run the fake Resend in this process (competing with the client for the GIL)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="the CAM database on a throw-away PostgreSQL server (initdb/pg_ctl, as in the tests)")
     parser.add_argument("--json", action="store_true", help="one JSON line instead of a table")
     args = parser.parse_args()
     if args.send:
         result = bench_send(args.send_leads, args.per_second, not args.no_pace, args.fake_in_process)
     else:
-        result = bench_pipeline(args.leads, args.baseline_leads)
+        result = bench_pipeline(args.leads, args.baseline_leads, args.postgres)
     if args.json:
         print(json.dumps(result))
     else:

@@ -27,7 +27,9 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        # Tests trade durability for speed; a benchmark keeps the server's defaults (fsync on).
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="cam-pg-"))
         self.port = _free_port()
         self.user = None
@@ -52,8 +54,8 @@ class PostgresServer:
         steps = [
             ("initdb", "-D", str(data), "-U", "cam", "--auth=trust", "-E", "UTF8", "--no-sync"),
             ("pg_ctl", "-D", str(data), "-l", str(self.root / "server.log"), "-w", "-t", "60", "-o",
-             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-             f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=300", "start"),
+             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300"
+             + ("" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"), "start"),
         ]
         for argv in steps:
             done = self._run(*argv)
