@@ -108,6 +108,8 @@ class Standing:
 
 
 def standing(engine: Engine, campaign: Campaign, day: str) -> Standing:
+    """The campaign's ledger now, for judging a batch planned after this read: other
+    runs' claims in between only shrink what a correct plan holds."""
     t = db.sends
     with engine.connect() as conn:
         done = conn.execute(sa.select(t.c.send_key).where(t.c.campaign == campaign.name, t.c.status.in_((SENT, FAILED))))
