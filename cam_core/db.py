@@ -211,8 +211,26 @@ def engine_for(url: str) -> Engine:
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
     _check_schema(engine)
-    metadata.create_all(engine)
+    _create_schema(engine)
     return engine
+
+
+#: pg_advisory_xact_lock key that serialises CAM's schema creation (any constant; "CAM" in ASCII).
+_SCHEMA_LOCK = 0x43414D
+
+
+def _create_schema(engine: Engine) -> None:
+    # Several processes may open a fresh PostgreSQL database at once (runs started
+    # together by a schedule, or several `cam run`s). `create_all` checks, then
+    # creates, so they race: the losers fail with a UniqueViolation on
+    # pg_type_typname_nsp_index ("Key (typname, typnamespace)=(leads, 2200) already
+    # exists"). PostgreSQL DDL is transactional, so taking a transaction-level lock
+    # first makes the others wait, then see the committed tables and create nothing.
+    # SQLite needs no lock: BEGIN IMMEDIATE (above) already serialises the transaction.
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+        metadata.create_all(conn)
 
 
 def read_frame(conn: Connection, query: sa.Executable, columns: Sequence[str] | None = None) -> pd.DataFrame:

@@ -59,38 +59,60 @@ def ledger_rows(engine: Engine, campaign: str, keys: list[str] | None = None, da
         return db.read_frame(conn, query)
 
 
-def _count(conn: Connection, excluding: frozenset[str], *conditions: sa.ColumnElement) -> int:
-    """Sends counting against a cap that match `conditions`, not counting the keys in `excluding`.
-
-    The matching rows are few (a cap's worth), while `excluding` may hold a whole
-    campaign's due steps: it is subtracted here rather than sent as a NOT IN list.
-    """
+def _cap_keys(conn: Connection, campaign: Campaign, day: str, now: dt.datetime | None = None
+              ) -> tuple[tuple[int, frozenset[str]], ...]:
+    """Each cap on `day` (daily cap and warm-up, domain cap and, given `now`, hourly
+    pacing) with the keys of the sends counting against it. Those are few (a cap's
+    worth), while the keys a caller excludes may be a whole campaign's due steps: they
+    are subtracted in Python rather than sent as a NOT IN list."""
     t = db.sends
-    query = sa.select(t.c.send_key).where(t.c.status.in_(_COUNTS_AGAINST_CAP), *conditions)
-    return sum(1 for (key,) in conn.execute(query) if key not in excluding)
+    sender = campaign.sender
+    scopes = [(sender.daily_allowance(dt.date.fromisoformat(day)), (t.c.campaign == campaign.name, t.c.send_day == day))]
+    if sender.domain_daily_cap:
+        scopes.append((sender.domain_daily_cap, (t.c.sender_domain == sender.domain, t.c.send_day == day)))
+    if sender.hourly_cap and now is not None:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        scopes.append((sender.hourly_cap, (t.c.campaign == campaign.name, t.c.claimed_at >= hour)))
+    counting = t.c.status.in_(_COUNTS_AGAINST_CAP)
+    return tuple((cap, frozenset(conn.execute(sa.select(t.c.send_key).where(counting, *where)).scalars()))
+                 for cap, where in scopes)
+
+
+def _room_left(caps: tuple[tuple[int, frozenset[str]], ...], excluding: frozenset[str]) -> int:
+    return max(min(cap - len(keys - excluding) for cap, keys in caps), 0)
 
 
 def _room(conn: Connection, campaign: Campaign, day: str, excluding: list[str], now: dt.datetime | None = None) -> int:
     """Sends still allowed under the daily cap, warm-up and domain cap (and, given
     `now`, the hourly pacing), not counting the rows in `excluding`."""
-    t = db.sends
-    others = frozenset(excluding)
-    sender = campaign.sender
-    room = sender.daily_allowance(dt.date.fromisoformat(day)) - _count(conn, others, t.c.campaign == campaign.name,
-                                                                        t.c.send_day == day)
-    if sender.domain_daily_cap:
-        room = min(room, sender.domain_daily_cap - _count(conn, others, t.c.sender_domain == sender.domain,
-                                                          t.c.send_day == day))
-    if sender.hourly_cap and now is not None:
-        hour = now.replace(minute=0, second=0, microsecond=0)
-        room = min(room, sender.hourly_cap - _count(conn, others, t.c.campaign == campaign.name, t.c.claimed_at >= hour))
-    return max(room, 0)
+    return _room_left(_cap_keys(conn, campaign, day, now), frozenset(excluding))
 
 
 def room_on(engine: Engine, campaign: Campaign, day: str, excluding: list[str]) -> int:
     """How many more sends the campaign may claim on `day` beyond the rows in `excluding`."""
     with engine.connect() as conn:
         return _room(conn, campaign, day, excluding)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The campaign's ledger as read at one moment: steps done, and what counted against each cap that day."""
+
+    done_keys: frozenset[str]                       # sent or failed, on any day
+    caps: tuple[tuple[int, frozenset[str]], ...]
+
+    def room(self, excluding: list[str]) -> int:
+        """Sends that were still allowed on the day, not counting the rows in `excluding`."""
+        return _room_left(self.caps, frozenset(excluding))
+
+
+def standing(engine: Engine, campaign: Campaign, day: str) -> Standing:
+    """The campaign's ledger now, for judging a batch planned after this read: other
+    runs' claims in between only shrink what a correct plan holds."""
+    t = db.sends
+    with engine.connect() as conn:
+        done = conn.execute(sa.select(t.c.send_key).where(t.c.campaign == campaign.name, t.c.status.in_((SENT, FAILED))))
+        return Standing(frozenset(done.scalars()), _cap_keys(conn, campaign, day))
 
 
 @dataclass

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from cam_core import db, store
-from cam_core.batch_checks import NO_SUPPRESSED_ADDRESS
+from cam_core.batch_checks import DAILY_CAP_HELD, NO_SUPPRESSED_ADDRESS
 from cam_core.campaigns import load_campaign
 from cam_core.routing import tiers_for
 from cam_dagster.definitions import defs
@@ -198,6 +198,26 @@ def test_a_failed_blocking_check_stops_the_send(demo_home, run_assets, engine, m
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "sent_emails" not in materialized
     assert not list(demo_home.outbox.rglob("*.eml"))
+    assert _table(engine, db.sends).empty
+
+
+def test_a_batch_over_the_days_room_is_stopped_by_its_check(demo_home, run_assets, engine, monkeypatch):
+    import cam_dagster.assets.nurture_batch as nurture_module
+
+    real_plan = nurture_module.plan_due_steps
+
+    def plan_ignoring_the_cap(engine, campaign, day, suppressed):
+        roomy = campaign.model_copy(update={"sender": campaign.sender.model_copy(update={"daily_cap": 10_000})})
+        return real_plan(engine, roomy, day, suppressed)
+
+    # The checks read the ledger before planning (so concurrent runs cannot fail a
+    # correct batch); a planner that oversteps the cap must still be caught.
+    monkeypatch.setattr(nurture_module, "plan_due_steps", plan_ignoring_the_cap)
+    result = run_assets(raise_on_error=False)
+
+    assert len(stored(demo_home, "routed")) > 250, "the demo has more leads than its daily cap"
+    failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
+    assert failed == [DAILY_CAP_HELD]
     assert _table(engine, db.sends).empty
 
 

@@ -4,7 +4,6 @@ import dagster as dg
 
 from cam_core import ledger, store
 from cam_core.batch_checks import CHECK_DESCRIPTIONS, check_batch
-from cam_core.ledger import FAILED, SENT
 from cam_core.nurture import plan_due_steps
 from cam_core.rendering import TemplateProblem, render_batch
 from cam_dagster import metadata
@@ -29,11 +28,17 @@ def nurture_batch(context: dg.AssetExecutionContext, cam: CamResource, resend: R
 
     Suppressed leads and leads that replied, bounced, unsubscribed or finished are
     left out; leads beyond the day's room (cap, warm-up, domain cap) are held for
-    a later day. The blocking checks re-read the suppression list and the ledger
-    after rendering: any failure stops `sent_emails`.
+    a later day. The blocking checks re-read the suppression list after rendering
+    and judge the batch against their own read of the ledger, taken before planning:
+    any failure stops `sent_emails`.
     """
     partition = campaign_day(context.partition_key)
     campaign = cam.campaign(partition.campaign, resend)
+    # The ledger checks judge the batch against the ledger as it stood before planning.
+    # Judged after rendering, a concurrent run's claims in between (steps it sent, room
+    # it spent) would fail a correct batch and stop this run; those claims are kept
+    # exactly-once and within the caps by `sent_emails`, which claims under the locks.
+    before = ledger.standing(cam.engine, campaign, partition.day)
     plan = plan_due_steps(cam.engine, campaign, partition.day, store.suppressed(cam.engine))
     try:
         batch = render_batch(plan.due, campaign, secret=cam.signing_secret(campaign))
@@ -50,13 +55,11 @@ def nurture_batch(context: dg.AssetExecutionContext, cam: CamResource, resend: R
             "preview": metadata.table(batch[["email", "tier", "sequence", "step", "variant", "subject"]]),
         },
     )
-    keys = batch["send_key"].tolist()
-    known = ledger.ledger_rows(cam.engine, partition.campaign, keys=keys)
     outcomes = check_batch(
         batch,
         suppressed=store.suppressed(cam.engine),
-        done_keys=set(known.loc[known["status"].isin([SENT, FAILED]), "send_key"]),
-        room=ledger.room_on(cam.engine, campaign, partition.day, excluding=keys),
+        done_keys=before.done_keys,
+        room=before.room(excluding=batch["send_key"].tolist()),
         postal_address=campaign.sender.postal_address,
     )
     for outcome in outcomes:
