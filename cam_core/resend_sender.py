@@ -138,6 +138,13 @@ class ResendSender:
                 continue
             except ResendError as exc:
                 status = _status(exc)
+                if status == 409 and exc.error_type == "concurrent_idempotent_requests":
+                    # Another run is delivering this very batch (it repaired a batch a live run
+                    # still had in flight): Resend answers with that call's result once it is done.
+                    last = f"409 {exc.message}"
+                    if attempt + 1 < self.retry.attempts:
+                        self.sleep(min(self.retry.base_delay * 2**attempt, self.retry.max_delay))
+                    continue
                 if status < 500:
                     # The whole call was refused (e.g. more than 100 messages): nothing was sent.
                     self.breaker.record_success()

@@ -59,9 +59,9 @@ def _resend(fake: FakeResend, **extra) -> dict:
     return {"api_key": KEY, "api_url": fake.url, "timeout_seconds": 1.0, "retry_base_delay": 0.05, **extra}
 
 
-def test_every_lead_and_step_goes_once_through_429s_500s_and_timeouts(resend_home, run_assets, engine, fake):
+def test_every_lead_and_step_goes_once_through_429s_500s_timeouts_and_in_flight_conflicts(resend_home, run_assets, engine, fake):
     fake.per_second = 2
-    fake.script = ["500", "hang", "ok", "500"]
+    fake.script = ["500", "hang", "in_flight", "ok", "500"]
 
     result = run_assets(**_resend(fake))
 

@@ -10,7 +10,9 @@
 - A rate limit per second -> 429 rate_limit_exceeded with Retry-After.
 - On demand (`script`): "500" answers 500, "hang" waits past the client's timeout
   without sending, "deliver_then_hang" sends and then never answers in time (the
-  crash-between-send-and-record case).
+  crash-between-send-and-record case), "in_flight" answers 409
+  concurrent_idempotent_requests as Resend does while another request with the same
+  Idempotency-Key is still being processed (two runs repairing one batch at once).
 
 `FakeResendProcess` runs the same fake in a child process, for measurements: in
 the client's process the fake's schema validation (tens of ms per batch of 100)
@@ -95,6 +97,9 @@ class FakeResend(FakeServer):
             action = self.script.pop(0) if self.script else "ok"
         if action == "500":
             return _error(500, "application_error", "An unexpected error occurred.")
+        if action == "in_flight":
+            return _error(409, "concurrent_idempotent_requests", "Same idempotency key used while the original "
+                          "request is still in progress.")
         if action == "hang":
             return Reply(504, {"message": "too late"}, delay=self.hang_seconds)
         emails = request.json
