@@ -173,9 +173,9 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         # A million-lead upsert walks far more B-tree pages than the default 2 MB cache
-        # holds; staging tables live in memory rather than in a temporary file.
+        # holds. Staging tables stay in SQLite's temporary file: in memory (temp_store)
+        # they cost ~550 MB of RSS at a million leads and saved no time.
         cursor.execute("PRAGMA cache_size=-65536")  # KiB: 64 MB a connection, allocated only as used
-        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
