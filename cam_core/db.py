@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -231,6 +232,18 @@ def _create_schema(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
         metadata.create_all(conn)
+
+
+def lock_campaign_leads(conn: Connection, campaign: str) -> None:
+    """Serialise writes to one campaign's lead rows until the transaction ends.
+
+    Two runs of a campaign write the same rows in bulk (one upserting every lead, another
+    marking some contacted); PostgreSQL locks rows in whatever order each plan visits them,
+    so without this they can deadlock. SQLite's BEGIN IMMEDIATE already serialises writers.
+    """
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(f"cam:leads:{campaign}".encode())
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 def read_frame(conn: Connection, query: sa.Executable, columns: Sequence[str] | None = None) -> pd.DataFrame:

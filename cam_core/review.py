@@ -49,6 +49,7 @@ def queue(engine: Engine, campaign: str, day: str, review: pd.DataFrame) -> int:
     ]
     t = db.review_queue
     with engine.begin() as conn:
+        db.lock_campaign_leads(conn, campaign)  # runs of one campaign queue the same rows
         still_pending = t.c.status == sa.literal_column(f"'{PENDING}'")
         db.upsert(
             conn, t, records, keys=("campaign", "email"),

@@ -6,11 +6,13 @@ A lead's status only moves forward: a lead already contacted is not reset to
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from cam_core import db
 
@@ -33,6 +35,14 @@ def _status_case(new_status: sa.ColumnElement, stage: str) -> sa.ColumnElement:
     return sa.case((overwritable, new_status), else_=db.leads.c.status)
 
 
+@contextmanager
+def _writing_leads(engine: Engine, campaign: str) -> Iterator[Connection]:
+    """A transaction that may write `campaign`'s lead rows, other runs' lead writes held off."""
+    with engine.begin() as conn:
+        db.lock_campaign_leads(conn, campaign)
+        yield conn
+
+
 def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFrame) -> None:
     """Record every lead's verdict, score and reason; leads further along keep their status.
 
@@ -44,7 +54,7 @@ def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFr
                       "qualification", "icp_score", "score_breakdown", "reason"]]
     rows = rows[rows["email"] != ""].rename(columns={"qualification": "status"})
     rows = rows.assign(campaign=campaign, first_seen=day, updated_on=day)
-    with engine.begin() as conn:
+    with _writing_leads(engine, campaign) as conn:
         updates = {
             **{c: (lambda ex, c=c: ex[c]) for c in ("first_name", "last_name", "title", "company", "domain",
                                                      "industry", "country", "icp_score", "score_breakdown", "reason", "updated_on")},
@@ -74,7 +84,7 @@ def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame) 
     held = routed.loc[enrolment == "held", ["email", "hold_reason"]] if (enrolment == "held").any() else None
     new = routed.loc[enrolment == "new", ["email", "sequence", "tier"]]
     routed = routed.loc[enrolment != "held", ["email", "tier", "sequence"]]
-    with engine.begin() as conn:
+    with _writing_leads(engine, campaign) as conn:
         if held is not None:
             db.update_rows(conn, db.leads, held, match={"email": "email"},
                            values={"reason": "hold_reason"}, where=[db.leads.c.campaign == campaign])
@@ -93,7 +103,7 @@ def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame) 
 def mark_contacted(engine: Engine, campaign: str, emails: list[str]) -> None:
     if not emails:
         return
-    with engine.begin() as conn:
+    with _writing_leads(engine, campaign) as conn:
         conn.execute(
             db.leads.update()
             .where(db.leads.c.campaign == campaign, db.leads.c.email.in_(emails))
@@ -149,7 +159,7 @@ def events_for(engine: Engine, campaign: str, day: str) -> pd.DataFrame:
 def apply_events(engine: Engine, campaign: str, folded: pd.DataFrame) -> None:
     """Move leads to replied / bounced / unsubscribed and suppress where the event says so."""
     now = datetime.now(timezone.utc)
-    with engine.begin() as conn:
+    with _writing_leads(engine, campaign) as conn:
         for status, group in folded.groupby("status"):
             conn.execute(
                 db.leads.update()
