@@ -8,13 +8,20 @@ PIP    := $(BIN)/python -m pip
 export CAM_HOME     ?= $(CURDIR)/.cam
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: demo test dev install install-test clean
+.PHONY: demo test format dev install install-test clean
 
 demo: $(VENV)/.installed      ## create .venv, install, run the whole graph on embedded defaults
 	$(BIN)/cam demo
 
-test: $(VENV)/.installed-test ## install the test extras and run the whole suite
+test: $(VENV)/.installed-test ## install the test extras; format check, lint, type check, then the whole suite
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+format: $(VENV)/.installed-test ## apply the formatter and the lint fixes `make test` checks for
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 dev: $(VENV)/.installed       ## open the Dagster UI on the same state as `make demo`
 	@mkdir -p "$(DAGSTER_HOME)"

@@ -12,7 +12,7 @@ throw-away PostgreSQL server started as the tests start theirs):
   and scales it linearly to N: baseline_s_scaled = baseline_s * N / baseline_leads.
 
 Send mode (`--send`) runs the chain for --send-leads leads whose campaign sends
-through Resend, then times `sent_emails` (cam_core.sending.send_batch) against
+through Resend, then times `sent_emails` (cam_core.outreach.sending.send_batch) against
 the fake Resend server on 127.0.0.1 limited to 5 requests per second: batching
 100 emails per request allows 500 emails/s at most. The fake runs in a process
 of its own (as Resend does not share the client's interpreter): in the client's
@@ -38,8 +38,8 @@ from pathlib import Path
 
 from bench import baseline, pipeline
 from bench.synthetic import write_export
-from cam_core.campaigns import load_campaign
-from cam_core.demo import demo_campaign_yaml, with_sender
+from cam_core.campaign.demo import demo_campaign_yaml, with_sender
+from cam_core.campaign.loading import load_campaign
 
 DAY = "2026-11-17"  # a Tuesday
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,8 +103,8 @@ def _database(root: Path, postgres: bool) -> Iterator[str]:
     if not postgres:
         yield f"sqlite:///{root / 'cam.db'}"
         return
-    sys.path.insert(0, str(ROOT / "tests"))
-    from postgres_server import PostgresServer
+    sys.path.insert(0, str(ROOT))  # `tests` as a package: its PostgreSQL server and fakes
+    from tests.postgres_server import PostgresServer
 
     with redirect_stdout(sys.stderr):  # stdout is the one JSON line
         server = PostgresServer(durable=True).start()
@@ -115,18 +115,19 @@ def _database(root: Path, postgres: bool) -> Iterator[str]:
 
 
 def bench_send(leads: int, per_second: int, pace: bool, fake_in_process: bool = False) -> dict[str, object]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from fakes.resend import FakeResend, FakeResendProcess
-
-    from cam_core import db
-    from cam_core.resend_sender import ResendSender
-    from cam_core.sending import send_batch
-
+    sys.path.insert(0, str(ROOT))  # `tests` as a package: its PostgreSQL server and fakes
     import pandas as pd
 
+    from cam_core.outreach.senders.resend import ResendSender
+    from cam_core.outreach.sending import send_batch
+    from cam_core.state import schema
+    from tests.fakes.resend import FakeResend, FakeResendProcess
+
     fake_server = FakeResend if fake_in_process else FakeResendProcess
-    with tempfile.TemporaryDirectory(prefix="cam-bench-send-") as scratch, \
-            fake_server(api_key="re_bench", per_second=per_second) as fake:
+    with (
+        tempfile.TemporaryDirectory(prefix="cam-bench-send-") as scratch,
+        fake_server(api_key="re_bench", per_second=per_second) as fake,
+    ):
         root = Path(scratch)
         # Recipients on a non-reserved domain (the sender refuses reserved ones); only the fake sees them.
         csv_path = write_export(root / "export.csv", leads, domain_suffix=".io", country="Germany")
@@ -134,16 +135,20 @@ def bench_send(leads: int, per_second: int, pace: bool, fake_in_process: bool = 
         url = f"sqlite:///{root / 'cam.db'}"
         pipeline.run([csv_path], campaign, DAY, url, root)
         batch = pd.read_parquet(root / "nurture_batch.parquet")
-        sender = ResendSender("re_bench", fake.url, campaign=campaign.name,
-                              requests_per_second=per_second if pace else 0.0)
+        sender = ResendSender(
+            "re_bench", fake.url, campaign=campaign.name, requests_per_second=per_second if pace else 0.0
+        )
         now = dt.datetime.fromisoformat(f"{DAY}T10:00:00+00:00")
         start = time.perf_counter()
-        report = send_batch(db.engine_for(url), campaign, DAY, batch, sender, now)
+        report = send_batch(schema.engine_for(url), campaign, DAY, batch, sender, now)
         elapsed = time.perf_counter() - start
         sent = report.counts["sent"]
         allowed = 100 * per_second
-        stats = ({"requests": len(fake.requests), "delivered": len(fake.delivered), "rate_limited": fake.rate_limited}
-                 if fake_in_process else fake.stats())
+        stats = (
+            {"requests": len(fake.requests), "delivered": len(fake.delivered), "rate_limited": fake.rate_limited}
+            if isinstance(fake, FakeResend)
+            else fake.stats()
+        )
         return {
             "mode": "send",
             "messages": len(batch),
@@ -177,11 +182,19 @@ def main() -> None:
     parser.add_argument("--send", action="store_true", help="measure sending against the fake Resend instead")
     parser.add_argument("--send-leads", type=int, default=5_000)
     parser.add_argument("--per-second", type=int, default=5, help="the fake Resend's request rate limit")
-    parser.add_argument("--no-pace", action="store_true", help="send without client-side pacing (learn the limit from 429s)")
-    parser.add_argument("--fake-in-process", action="store_true",
-                        help="run the fake Resend in this process (competing with the client for the GIL)")
-    parser.add_argument("--postgres", action="store_true",
-                        help="the CAM database on a throw-away PostgreSQL server (initdb/pg_ctl, as in the tests)")
+    parser.add_argument(
+        "--no-pace", action="store_true", help="send without client-side pacing (learn the limit from 429s)"
+    )
+    parser.add_argument(
+        "--fake-in-process",
+        action="store_true",
+        help="run the fake Resend in this process (competing with the client for the GIL)",
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the CAM database on a throw-away PostgreSQL server (initdb/pg_ctl, as in the tests)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON line instead of a table")
     args = parser.parse_args()
     if args.send:

@@ -15,14 +15,21 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from cam_core.campaigns import Campaign
+from cam_core.campaign.models import Campaign
+from cam_core.vocabulary import Tier
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ROLES = {"info", "sales", "contact", "hello", "support", "admin"}
 _FREE = {"gmail.com", "outlook.com", "yahoo.com", "proton.me"}
 _DISPOSABLE = {"mailinator.com"}
-_FIELDS = {"title": "Title", "seniority": "Seniority", "industry": "Industry", "employees": "# Employees",
-           "country": "Country", "company": "Company"}
+_FIELDS = {
+    "title": "Title",
+    "seniority": "Seniority",
+    "industry": "Industry",
+    "employees": "# Employees",
+    "country": "Country",
+    "company": "Company",
+}
 
 
 class Base(DeclarativeBase):
@@ -62,6 +69,7 @@ def _score(row: dict[str, str], campaign: Campaign) -> tuple[int, str]:
                     reasons.append(f"{rule.name} {rule.points:+d} ({rule.field}: {word})")
                     break
         else:
+            assert rule.between is not None  # a rule gives exactly one of any_of and between
             try:
                 number = float(value.replace(",", ""))
             except ValueError:
@@ -103,14 +111,23 @@ def run(path: Path, campaign: Campaign, database_url: str, limit: int) -> int:
             tier = None
             if status == "qualified":
                 tier = "hot" if value >= t.hot else "warm" if value >= t.warm else "cool" if value >= t.cool else "cold"
-            lead = Lead(email=email, first_name=row.get("First Name", ""), last_name=row.get("Last Name", ""),
-                        title=row.get("Title", ""), company=row.get("Company", ""), score=value, breakdown=breakdown,
-                        status=status, reason=reason, tier=tier)
+            lead = Lead(
+                email=email,
+                first_name=row.get("First Name", ""),
+                last_name=row.get("Last Name", ""),
+                title=row.get("Title", ""),
+                company=row.get("Company", ""),
+                score=value,
+                breakdown=breakdown,
+                status=status,
+                reason=reason,
+                tier=tier,
+            )
             session.add(lead)
             session.commit()
             stored += 1
             if tier is not None:
-                session.add(Enrolment(lead_id=lead.id, sequence=campaign.routing[tier]))
+                session.add(Enrolment(lead_id=lead.id, sequence=campaign.routing[Tier(tier)]))
                 session.commit()
     engine.dispose()
     return stored

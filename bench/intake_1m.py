@@ -1,12 +1,11 @@
 """Peak memory and time of `harvest` on a generated million-row export.
 
-    .venv/bin/python bench/intake_1m.py [--rows 1000000] [--baseline]
+    .venv/bin/python bench/intake_1m.py [--rows 1000000]
 
 Writes an Apollo-style CSV (19 columns, messy rows included) to a temporary
 folder, then harvests it in a fresh child process and prints the file size,
-rows, seconds and the child's peak RSS. `--baseline` also measures the intake
-of `main` before issue 3 (whole file decoded and parsed into Python lists).
-Numbers, not a test: run it when the reading path changes.
+rows, seconds and the child's peak RSS. Numbers, not a test: run it when the
+reading path changes.
 """
 
 from __future__ import annotations
@@ -21,9 +20,27 @@ import textwrap
 import time
 from pathlib import Path
 
-HEADER = ["First Name", "Last Name", "Title", "Company", "Email", "Email Status", "Seniority", "Departments",
-          "# Employees", "Industry", "Keywords", "Person Linkedin Url", "Website", "Technologies", "City", "State",
-          "Country", "Apollo Contact Id", "Notes"]
+HEADER = [
+    "First Name",
+    "Last Name",
+    "Title",
+    "Company",
+    "Email",
+    "Email Status",
+    "Seniority",
+    "Departments",
+    "# Employees",
+    "Industry",
+    "Keywords",
+    "Person Linkedin Url",
+    "Website",
+    "Technologies",
+    "City",
+    "State",
+    "Country",
+    "Apollo Contact Id",
+    "Notes",
+]
 
 
 def write_export(path: Path, rows: int) -> None:
@@ -40,58 +57,75 @@ def write_export(path: Path, rows: int) -> None:
                 email = f"person{i}.company.example"
             elif i % 50 == 0:
                 email = f"  PERSON{i - 1}@COMPANY{(i - 1) // 7}.EXAMPLE "
-            out.writerow([f"First{i}", f"Last{i}", rng.choice(["CTO", "VP Engineering", "Head of Data"]), company, email,
-                          "Verified", "c_suite", "Engineering", str(rng.randint(5, 5000)), "computer software",
-                          "saas, data", f"http://www.linkedin.com/in/person-{i}", f"https://company{i // 7}.example",
-                          "Snowflake, dbt", "Berlin", "Berlin", "Germany", f"{i:024x}",
-                          "line one\nline two" if i % 1000 == 0 else ""])
+            out.writerow(
+                [
+                    f"First{i}",
+                    f"Last{i}",
+                    rng.choice(["CTO", "VP Engineering", "Head of Data"]),
+                    company,
+                    email,
+                    "Verified",
+                    "c_suite",
+                    "Engineering",
+                    str(rng.randint(5, 5000)),
+                    "computer software",
+                    "saas, data",
+                    f"http://www.linkedin.com/in/person-{i}",
+                    f"https://company{i // 7}.example",
+                    "Snowflake, dbt",
+                    "Berlin",
+                    "Berlin",
+                    "Germany",
+                    f"{i:024x}",
+                    "line one\nline two" if i % 1000 == 0 else "",
+                ]
+            )
 
 
 CHILD = textwrap.dedent("""
     import resource, sys, time
     from pathlib import Path
     start = time.perf_counter()
-    if sys.argv[2] == "baseline":
-        import importlib.util
-        spec = importlib.util.spec_from_file_location("baseline_intake", sys.argv[3])
-        module = importlib.util.module_from_spec(spec); sys.modules["baseline_intake"] = module
-        spec.loader.exec_module(module)
-        result = module.harvest([Path(sys.argv[1])])
-    else:
-        from cam_core.intake import harvest
-        result = harvest([Path(sys.argv[1])])
+    from cam_core.intake.harvest import harvest
+    result = harvest([Path(sys.argv[1])])
     seconds = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{result.rows_read} {len(result.leads)} {len(result.rejects)} {seconds:.1f} {peak_mib:.0f}")
 """)
 
 
-def measure(path: Path, mode: str, baseline: Path | None = None) -> str:
-    argv = [sys.executable, "-c", CHILD, str(path), mode] + ([str(baseline)] if baseline else [])
-    rows, accepted, rejected, seconds, peak = subprocess.run(argv, check=True, capture_output=True, text=True).stdout.split()
+def measure(path: Path, mode: str) -> str:
+    argv = [sys.executable, "-c", CHILD, str(path), mode]
+    rows, accepted, rejected, seconds, peak = subprocess.run(
+        argv, check=True, capture_output=True, text=True
+    ).stdout.split()
     return f"{mode:<9} rows {rows}  accepted {accepted}  rejected {rejected}  {seconds} s  peak RSS {peak} MiB"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--baseline", action="store_true", help="also measure main's intake before issue 3")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "apollo_1m.csv"
         start = time.perf_counter()
         write_export(path, args.rows)
-        print(f"generated {args.rows} rows, {path.stat().st_size / 2**20:.0f} MiB in {time.perf_counter() - start:.0f} s")
-        empty = subprocess.run([sys.executable, "-c", "import resource, cam_core.intake; "
-                                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)"],
-                               check=True, capture_output=True, text=True).stdout.strip()
+        print(
+            f"generated {args.rows} rows, {path.stat().st_size / 2**20:.0f} MiB in {time.perf_counter() - start:.0f} s"
+        )
+        empty = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import resource, cam_core.intake.harvest; "
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         print(f"import only: peak RSS {empty} MiB")
         print(measure(path, "chunked"))
-        if args.baseline:
-            old = Path(scratch) / "baseline_intake.py"
-            old.write_text(subprocess.run(["git", "show", "db64a6c:cam_core/intake.py"], check=True, capture_output=True,
-                                          text=True, cwd=Path(__file__).resolve().parent.parent).stdout)
-            print(measure(path, "baseline", old))
 
 
 if __name__ == "__main__":

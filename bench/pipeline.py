@@ -8,30 +8,35 @@ from __future__ import annotations
 
 import resource
 import time
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
-from cam_core import db, store
-from cam_core.campaigns import Campaign
-from cam_core.intake import harvest
-from cam_core.known_leads import known_before
-from cam_core.nurture import plan_due_steps
-from cam_core.qualification import qualify
-from cam_core.rendering import render_batch
-from cam_core.routing import route
-from cam_core.scoring import score
-from cam_core.unsubscribe import OUTBOX_SECRET
-from cam_core.verification import verify
+from cam_core.campaign.models import Campaign
+from cam_core.enrich.verification import verify
+from cam_core.intake.harvest import harvest
+from cam_core.outreach.planning import plan_due_steps
+from cam_core.outreach.rendering import render_batch
+from cam_core.outreach.unsubscribe import OUTBOX_SECRET
+from cam_core.selection.qualification import qualify
+from cam_core.selection.routing import route
+from cam_core.selection.scoring import score
+from cam_core.state import schema
+from cam_core.state.leads import enrolled_before, known_before, save_qualified, save_routing
+from cam_core.state.rejects import save_rejects
+from cam_core.state.suppression import suppressed
 
 STAGES = ("harvest", "enriched", "scored", "qualified", "routed", "nurture_batch")
 
 
-def run(files: list[Path], campaign: Campaign, day: str, database_url: str, out_dir: Path) -> tuple[dict[str, float], dict[str, int]]:
-    """Seconds per stage and row counts."""
-    engine = db.engine_for(database_url)
+def run(
+    files: list[Path], campaign: Campaign, day: str, database_url: str, out_dir: Path
+) -> tuple[dict[str, float], dict[str, int | dict[str, int]]]:
+    """Seconds per stage and row counts (with the peak RSS after each stage, by stage)."""
+    engine = schema.engine_for(database_url)
     seconds: dict[str, float] = {}
-    counts: dict[str, int] = {}
+    counts: dict[str, int | dict[str, int]] = {}
     peaks: dict[str, int] = {}  # the process's peak RSS (MB) once each stage is done
 
     def stage(name: str, frame_fn):
@@ -47,34 +52,33 @@ def run(files: list[Path], campaign: Campaign, day: str, database_url: str, out_
         result = harvest(files, campaign.intake.columns, known_before(engine, campaign.name, day))
         counts["rows_read"] = result.rows_read
         counts["harvest_rejected"] = len(result.rejects)
-        with engine.begin() as conn:
-            db.replace_partition(conn, db.harvest_rejects, campaign.name, day,
-                                 result.rejects.assign(campaign=campaign.name, day=day))
+        save_rejects(engine, campaign.name, day, result.rejects)
         return result.leads
 
+    def _scored(enriched: pd.DataFrame) -> pd.DataFrame:
+        return score(enriched, campaign.icp)[0]
+
     def _qualified(scored: pd.DataFrame) -> pd.DataFrame:
-        result = qualify(scored, campaign.qualification, store.suppressed(engine))
-        store.save_qualified(engine, campaign.name, day, result)
+        result = qualify(scored, campaign.qualification, suppressed(engine))
+        save_qualified(engine, campaign.name, day, result)
         return result
 
     def _routed(qualified: pd.DataFrame) -> pd.DataFrame:
-        result = route(qualified, campaign, store.enrolled_before(engine, campaign.name, day))
-        store.save_routing(engine, campaign.name, day, result)
+        result = route(qualified, campaign, enrolled_before(engine, campaign.name, day))
+        save_routing(engine, campaign.name, day, result)
         return result
 
     def _nurture() -> pd.DataFrame:
-        plan = plan_due_steps(engine, campaign, day, store.suppressed(engine))
+        plan = plan_due_steps(engine, campaign, day, suppressed(engine))
         return render_batch(plan.due, campaign, secret=OUTBOX_SECRET)
 
-    harvested = stage("harvest", _harvest)
-    enriched = stage("enriched", lambda: verify(harvested))
-    del harvested
-    scored = stage("scored", lambda: score(enriched, campaign.icp)[0])
-    del enriched
-    qualified = stage("qualified", lambda: _qualified(scored))
-    del scored
-    stage("routed", lambda: _routed(qualified))
-    del qualified
+    # Each stage's input is dropped once the next has it, so the peak holds at most two tables.
+    frame = stage("harvest", _harvest)
+    frame = stage("enriched", partial(verify, frame))
+    frame = stage("scored", partial(_scored, frame))
+    frame = stage("qualified", partial(_qualified, frame))
+    frame = stage("routed", partial(_routed, frame))
+    del frame
     stage("nurture_batch", _nurture)
     counts["peak_rss_mb_by_stage"] = peaks
     return seconds, counts

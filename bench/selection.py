@@ -19,18 +19,38 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cam_core.campaigns import Campaign
-from cam_core.demo import demo_campaign_yaml
-from cam_core.qualification import qualify
-from cam_core.routing import route
-from cam_core.scoring import score_campaign
+from cam_core.campaign.demo import demo_campaign_yaml
+from cam_core.campaign.models import Campaign
+from cam_core.selection.qualification import qualify
+from cam_core.selection.routing import route
+from cam_core.selection.scoring import score_campaign
 
-TITLES = ["CTO", "Chief Technology Officer", "VP Engineering", "Head of Data", "Director of Engineering",
-          "Marketing Director", "Sales Coordinator", "Software Engineer", "Co-founder & CEO", "Office Manager",
-          "Data Engineering Manager", "Director"]
+TITLES = [
+    "CTO",
+    "Chief Technology Officer",
+    "VP Engineering",
+    "Head of Data",
+    "Director of Engineering",
+    "Marketing Director",
+    "Sales Coordinator",
+    "Software Engineer",
+    "Co-founder & CEO",
+    "Office Manager",
+    "Data Engineering Manager",
+    "Director",
+]
 SENIORITY = ["c_suite", "vp", "head", "director", "manager", "senior", "entry", "founder", ""]
-INDUSTRIES = ["Computer Software", "Information Technology", "Financial Services", "SaaS", "Retail", "Construction",
-              "Education", "Fintech", ""]
+INDUSTRIES = [
+    "Computer Software",
+    "Information Technology",
+    "Financial Services",
+    "SaaS",
+    "Retail",
+    "Construction",
+    "Education",
+    "Fintech",
+    "",
+]
 COUNTRIES = ["United States", "United Kingdom", "Germany", "France", "Brazil", "India", "Japan", ""]
 TECH = ["Snowflake, dbt", "Oracle", "Databricks", "", "PostgreSQL, Looker", "dbt"]
 DESCRIPTIONS = ["A data platform for retailers", "Analytics for banks", "We build bridges", "", "Robot alert systems"]
@@ -40,17 +60,29 @@ def campaign() -> Campaign:
     raw = yaml.safe_load(demo_campaign_yaml())
     raw.update(
         name="bench",
-        opportunity={"rules": [
-            {"name": "hiring", "field": "open_jobs", "between": [1, 10000], "points": 30},
-            {"name": "recent_funding", "field": "months_since_funding", "between": [0, 12], "points": 40},
-            {"name": "modern_stack", "field": "technologies", "any_of": ["snowflake", "dbt", "databricks"], "points": 20},
-            {"name": "data_story", "field": "company_description", "any_of": ["data platform", "analytics"],
-             "points": 10},
-        ]},
+        opportunity={
+            "rules": [
+                {"name": "hiring", "field": "open_jobs", "between": [1, 10000], "points": 30},
+                {"name": "recent_funding", "field": "months_since_funding", "between": [0, 12], "points": 40},
+                {
+                    "name": "modern_stack",
+                    "field": "technologies",
+                    "any_of": ["snowflake", "dbt", "databricks"],
+                    "points": 20,
+                },
+                {
+                    "name": "data_story",
+                    "field": "company_description",
+                    "any_of": ["data platform", "analytics"],
+                    "points": 10,
+                },
+            ]
+        },
         weights={"fit": 0.7, "opportunity": 0.3},
-        routing_rules=[{"name": "dach", "field": "country", "any_of": ["germany"], "sequence": "standard"},
-                       {"name": "founders", "field": "seniority", "any_of": ["founder"], "tiers": ["hot"],
-                        "sequence": "standard"}],
+        routing_rules=[
+            {"name": "dach", "field": "country", "any_of": ["germany"], "sequence": "standard"},
+            {"name": "founders", "field": "seniority", "any_of": ["founder"], "tiers": ["hot"], "sequence": "standard"},
+        ],
         exclusivity_days=30,
     )
     return Campaign.model_validate(raw)
@@ -63,18 +95,29 @@ def leads(n: int, seed: int = 7) -> pd.DataFrame:
         return np.asarray(values, dtype=object)[rng.integers(0, len(values), n)]
 
     funded = pd.Timestamp("2026-11-24") - pd.to_timedelta(rng.integers(0, 1500, n), unit="D")
-    return pd.DataFrame({
-        "email": pd.Series(np.arange(n)).astype("str").radd("lead").add("@company.example"),
-        "title": pick(TITLES), "seniority": pick(SENIORITY), "industry": pick(INDUSTRIES),
-        "employees": rng.choice([12, 35, 80, 150, 500, 1200, 4500, np.nan], n),
-        "country": pick(COUNTRIES), "company": "Acme", "domain": "company.example",
-        "technologies": pick(TECH), "company_description": pick(DESCRIPTIONS),
-        "open_jobs": rng.choice([0, 1, 4, np.nan], n),
-        "latest_funding_date": np.where(rng.random(n) < 0.5, funded.strftime("%Y-%m-%d"), ""),
-        "email_valid": rng.random(n) > 0.02, "email_problem": "", "role_account": rng.random(n) < 0.02,
-        "free_mail": rng.random(n) < 0.05, "disposable": rng.random(n) < 0.005, "competitor": rng.random(n) < 0.001,
-        "mx": "unknown",
-    })
+    return pd.DataFrame(
+        {
+            "email": pd.Series(np.arange(n)).astype("str").radd("lead").add("@company.example"),
+            "title": pick(TITLES),
+            "seniority": pick(SENIORITY),
+            "industry": pick(INDUSTRIES),
+            "employees": rng.choice([12, 35, 80, 150, 500, 1200, 4500, np.nan], n),
+            "country": pick(COUNTRIES),
+            "company": "Acme",
+            "domain": "company.example",
+            "technologies": pick(TECH),
+            "company_description": pick(DESCRIPTIONS),
+            "open_jobs": rng.choice([0, 1, 4, np.nan], n),
+            "latest_funding_date": np.where(rng.random(n) < 0.5, funded.strftime("%Y-%m-%d"), ""),
+            "email_valid": rng.random(n) > 0.02,
+            "email_problem": "",
+            "role_account": rng.random(n) < 0.02,
+            "free_mail": rng.random(n) < 0.05,
+            "disposable": rng.random(n) < 0.005,
+            "competitor": rng.random(n) < 0.001,
+            "mx": "unknown",
+        }
+    )
 
 
 def main() -> None:
@@ -97,7 +140,9 @@ def main() -> None:
     timings["qualify"] = time.perf_counter() - start
 
     enrolled = pd.Series("standard", index=frame["email"].sample(frac=0.1, random_state=3).to_numpy())
-    elsewhere = pd.Series("campaign other since 2026-11-20", index=frame["email"].sample(frac=0.05, random_state=4).to_numpy())
+    elsewhere = pd.Series(
+        "campaign other since 2026-11-20", index=frame["email"].sample(frac=0.05, random_state=4).to_numpy()
+    )
     start = time.perf_counter()
     routed = route(qualified, c, enrolled, elsewhere)
     timings["route"] = time.perf_counter() - start

@@ -8,16 +8,47 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-HEADER = ["First Name", "Last Name", "Title", "Seniority", "Company", "Website", "Industry", "# Employees",
-          "Country", "Email", "Person Linkedin Url", "Email Status", "Apollo Contact Id"]
-_FIRST = np.array(["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Zoë", "José", "Søren", "Łukasz", "Priya"])
-_LAST = np.array(["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Müller", "García", "Nørgaard", "Patel", "O'Brien"])
-_TITLES = np.array(["CTO", "VP Engineering", "Head of Data", "Director of Engineering", "Data Engineering Manager",
-                    "Software Engineer", "Marketing Director", "Sales Coordinator", "Office Manager", "Product Manager"])
-_SENIORITY = np.array(["c_suite", "vp", "head", "director", "manager", "entry", "director", "entry", "manager", "manager"])
-_INDUSTRIES = np.array(["Computer Software", "Information Technology", "Financial Services", "SaaS", "Retail",
-                        "Construction", "Education", "Logistics and Supply Chain"])
-_COUNTRIES = np.array(["United States", "United Kingdom", "Germany", "France", "Netherlands", "Canada", "Brazil", "India"])
+from cam_core.campaign.demo import HEADER as DEMO_HEADER
+
+HEADER = [*DEMO_HEADER, "Email Status", "Apollo Contact Id"]
+_FIRST = np.array(
+    ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Zoë", "José", "Søren", "Łukasz", "Priya"]
+)
+_LAST = np.array(
+    ["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Müller", "García", "Nørgaard", "Patel", "O'Brien"]
+)
+_TITLES = np.array(
+    [
+        "CTO",
+        "VP Engineering",
+        "Head of Data",
+        "Director of Engineering",
+        "Data Engineering Manager",
+        "Software Engineer",
+        "Marketing Director",
+        "Sales Coordinator",
+        "Office Manager",
+        "Product Manager",
+    ]
+)
+_SENIORITY = np.array(
+    ["c_suite", "vp", "head", "director", "manager", "entry", "director", "entry", "manager", "manager"]
+)
+_INDUSTRIES = np.array(
+    [
+        "Computer Software",
+        "Information Technology",
+        "Financial Services",
+        "SaaS",
+        "Retail",
+        "Construction",
+        "Education",
+        "Logistics and Supply Chain",
+    ]
+)
+_COUNTRIES = np.array(
+    ["United States", "United Kingdom", "Germany", "France", "Netherlands", "Canada", "Brazil", "India"]
+)
 _EMPLOYEES = np.array(["12", "35", "80", "150", "240", "500", "1,200", "1800", "4500", "12000"])
 CHUNK = 100_000
 
@@ -33,30 +64,41 @@ def _chunk(start: int, stop: int, seed: int, domain_suffix: str, country: str | 
     domain = np.char.add(np.char.add("company", company_no), domain_suffix)
     email = pd.Series(np.char.add(np.char.add(local, "@"), domain), dtype="object")
     kind = i % 50
-    email[kind == 7] = ""                                                   # no email
+    email[kind == 7] = ""  # no email
     email[kind == 13] = pd.Series(np.char.add(np.char.add(local, "."), domain))[kind == 13]  # malformed
-    email[kind == 17] = pd.Series(np.char.add("info@", domain))[kind == 17]                 # role account
-    email[kind == 21] = pd.Series(np.char.add(local, "@gmail.com"))[kind == 21]             # free mail
-    email[kind == 29] = pd.Series(np.char.add(local, "@mailinator.com"))[kind == 29]        # disposable
-    dup = kind == 41                                                        # a re-export of the row before
+    email[kind == 17] = pd.Series(np.char.add("info@", domain))[kind == 17]  # role account
+    email[kind == 21] = pd.Series(np.char.add(local, "@gmail.com"))[kind == 21]  # free mail
+    email[kind == 29] = pd.Series(np.char.add(local, "@mailinator.com"))[kind == 29]  # disposable
+    dup = kind == 41  # a re-export of the row before
     email[dup] = pd.Series([f"  {e.upper()} " for e in email.shift(1).fillna("")])[dup]
-    return pd.DataFrame({
-        "First Name": first, "Last Name": last, "Title": _TITLES[title], "Seniority": _SENIORITY[title],
-        "Company": np.char.add("Company ", company_no), "Website": np.char.add("https://www.", domain),
-        "Industry": _INDUSTRIES[rng.integers(0, len(_INDUSTRIES), n)],
-        "# Employees": _EMPLOYEES[rng.integers(0, len(_EMPLOYEES), n)],
-        "Country": country or _COUNTRIES[rng.integers(0, len(_COUNTRIES), n)],
-        "Email": email, "Person Linkedin Url": np.char.add("http://www.linkedin.com/in/person-", i.astype(str)),
-        "Email Status": "Verified", "Apollo Contact Id": np.char.add("apollo-", i.astype(str)),
-    }, columns=HEADER)
+    return pd.DataFrame(
+        {
+            "First Name": first,
+            "Last Name": last,
+            "Title": _TITLES[title],
+            "Seniority": _SENIORITY[title],
+            "Company": np.char.add("Company ", company_no),
+            "Website": np.char.add("https://www.", domain),
+            "Industry": _INDUSTRIES[rng.integers(0, len(_INDUSTRIES), n)],
+            "# Employees": _EMPLOYEES[rng.integers(0, len(_EMPLOYEES), n)],
+            "Country": country or _COUNTRIES[rng.integers(0, len(_COUNTRIES), n)],
+            "Email": email,
+            "Person Linkedin Url": np.char.add("http://www.linkedin.com/in/person-", i.astype(str)),
+            "Email Status": "Verified",
+            "Apollo Contact Id": np.char.add("apollo-", i.astype(str)),
+        },
+        columns=HEADER,
+    )
 
 
-def write_export(path: Path, leads: int, seed: int = 20261125, domain_suffix: str = ".example",
-                 country: str | None = None) -> Path:
+def write_export(
+    path: Path, leads: int, seed: int = 20261125, domain_suffix: str = ".example", country: str | None = None
+) -> Path:
     """`leads` data rows; the same arguments give the same bytes."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerow(HEADER)
         for start in range(0, leads, CHUNK):
             _chunk(start, min(start + CHUNK, leads), seed, domain_suffix, country).to_csv(
-                handle, header=False, index=False, lineterminator="\n")
+                handle, header=False, index=False, lineterminator="\n"
+            )
     return path

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -51,10 +51,10 @@ class CircuitOpen(ApiError):
 
 @dataclass
 class RetryPolicy:
-    attempts: int = 5            # tries per call, the first included
-    base_delay: float = 0.5      # backoff: base_delay * 2**n, capped at max_delay
+    attempts: int = 5  # tries per call, the first included
+    base_delay: float = 0.5  # backoff: base_delay * 2**n, capped at max_delay
     max_delay: float = 30.0
-    max_wait: float = 120.0      # longest Retry-After the client sleeps through
+    max_wait: float = 120.0  # longest Retry-After the client sleeps through
 
 
 @dataclass
@@ -100,8 +100,13 @@ class RatePacer:
     to it: sending is as fast as the limit, not the limit plus the latency.
     """
 
-    def __init__(self, per_second: float, margin: float = 0.04, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        per_second: float,
+        margin: float = 0.04,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if per_second <= 0:
             raise ValueError("per_second must be positive")
         self.burst = max(1, math.floor(per_second))
@@ -119,9 +124,15 @@ class RatePacer:
         self._starts.append(self.clock())
 
 
-def retry_after_seconds(response: httpx.Response, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> float | None:
-    """Seconds to wait from Retry-After (seconds or HTTP date) or a rate-limit reset header."""
-    value = response.headers.get("retry-after")
+def retry_after_seconds(
+    headers: Mapping[str, str], now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> float | None:
+    """Seconds to wait from Retry-After (seconds or HTTP date) or a rate-limit reset header.
+
+    `headers` as any client hands them over (httpx's, or the plain dict an SDK error carries).
+    """
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    value = headers.get("retry-after")
     if value:
         value = value.strip()
         if value.replace(".", "", 1).isdigit():
@@ -132,7 +143,7 @@ def retry_after_seconds(response: httpx.Response, now: Callable[[], datetime] = 
             return None
         return max((when - now()).total_seconds(), 0.0)
     for header in ("ratelimit-reset", "x-ratelimit-reset", "x-rate-limit-reset"):
-        reset = response.headers.get(header)
+        reset = headers.get(header)
         if reset and reset.strip().replace(".", "", 1).isdigit():
             seconds = float(reset)
             # Some providers send an epoch timestamp rather than a delay.
@@ -162,7 +173,7 @@ class ApiClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "ApiClient":
+    def __enter__(self) -> ApiClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -194,10 +205,10 @@ class ApiClient:
                     self.breaker.record_success()
                     raise AuthError(self.provider, _message(response), response.status_code)
                 if response.status_code == 429:
-                    wait = retry_after_seconds(response)
-                    if wait is not None and wait > self.retry.max_wait:
-                        raise RateLimited(self.provider, wait)
-                    wait = self._backoff(attempt) if wait is None else wait
+                    told = retry_after_seconds(response.headers)
+                    if told is not None and told > self.retry.max_wait:
+                        raise RateLimited(self.provider, told)
+                    wait = self._backoff(attempt) if told is None else told
                     last = RateLimited(self.provider, wait)
                     if attempt + 1 < self.retry.attempts:
                         self.sleep(wait)
@@ -206,7 +217,7 @@ class ApiClient:
                     self.breaker.record_success()
                     raise ApiError(self.provider, _message(response), response.status_code)
                 last = ApiError(self.provider, _message(response), response.status_code)
-                wait = retry_after_seconds(response) or self._backoff(attempt)
+                wait = retry_after_seconds(response.headers) or self._backoff(attempt)
             self.breaker.record_failure()
             if attempt + 1 < self.retry.attempts:
                 self.sleep(min(wait, self.retry.max_wait))

@@ -87,7 +87,7 @@ class HomeLayout:
     def outbox_dir(self, campaign: str, day: str) -> Path:
         return self.outbox / campaign / day
 
-    def ensure(self) -> "HomeLayout":
+    def ensure(self) -> HomeLayout:
         for folder in (self.campaigns, self.inbox, self.landed, self.outbox, self.data):
             folder.mkdir(parents=True, exist_ok=True)
         return self

@@ -1,8 +1,12 @@
-"""The whole CAM system in one place: `dagster dev -w workspace.yaml` loads this."""
+"""The whole CAM system in one place: `dagster dev -w workspace.yaml` loads this.
+
+Assets (one module each under `assets/`, grouped by the `cam_core` stage they call),
+the SQL tables between them (`tables`), the job, the schedule, the sensors (one module
+each under `sensors/`) and the resources, wired once from the environment.
+"""
 
 import dagster as dg
 
-from cam_core import settings
 from cam_dagster.assets.campaign_metrics import campaign_metrics
 from cam_dagster.assets.engagement import engagement
 from cam_dagster.assets.enriched import enriched
@@ -12,34 +16,26 @@ from cam_dagster.assets.qualified import qualified
 from cam_dagster.assets.routed import routed
 from cam_dagster.assets.scored import scored
 from cam_dagster.assets.sent_emails import sent_emails
-from cam_dagster.enrichment_resource import enrichment_resource_from_env
-from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.jobs import cam_pipeline
-from cam_dagster.resources import cam_resource_from_env, resend_resource_from_env
-from cam_dagster.review_sensor import review_decisions_sensor
+from cam_dagster.resources.env import resources_from_env
 from cam_dagster.schedules import outreach_schedule
-from cam_dagster.sensors import campaign_partitions_sensor
-from cam_dagster.apollo import apollo_search_from_env
-from cam_dagster.inbox_sensor import inbox_sensor
+from cam_dagster.sensors.campaign_partitions import campaign_partitions_sensor
+from cam_dagster.sensors.inbox import inbox_sensor
+from cam_dagster.sensors.review_decisions import review_decisions_sensor
+from cam_dagster.tables import TABLES
 
+#: The nine assets, in the order leads flow through them.
 ASSETS = [harvest, enriched, scored, qualified, routed, nurture_batch, sent_emails, engagement, campaign_metrics]
 
 
 def build_definitions() -> dg.Definitions:
-    """Definitions bound to the environment's CAM_HOME and database."""
-    cam = cam_resource_from_env()
+    """Definitions bound to the environment's CAM_HOME, database and provider keys."""
     return dg.Definitions(
-        assets=ASSETS,
+        assets=[*ASSETS, *TABLES],
         jobs=[cam_pipeline],
         schedules=[outreach_schedule],
         sensors=[campaign_partitions_sensor, inbox_sensor, review_decisions_sensor],
-        resources={
-            "cam": cam,
-            "resend": resend_resource_from_env(),
-            "enrichment": enrichment_resource_from_env(),
-            "io_manager": PartitionedParquetIOManager(base_dir=str(settings.cam_home() / "data")),
-            "apollo_search_api": apollo_search_from_env(),
-        },
+        resources=resources_from_env(),
     )
 
 

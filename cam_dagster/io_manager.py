@@ -1,6 +1,7 @@
 """Per-partition asset outputs as Parquet files, one per asset, campaign and day.
 
-`<base_dir>/<asset>/<campaign>/<date>.parquet`, written to a temporary file and
+`$CAM_HOME/data/<asset>/<campaign>/<date>.parquet` (the home of the nested
+`CamResource`, so outputs live where every other file of CAM does), written to a temporary file and
 renamed into place, so a rerun replaces the partition whole (never appends) and
 a killed run leaves the previous version intact.
 """
@@ -14,17 +15,18 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from cam_dagster.partitions import campaign_day
+from cam_dagster.partitions import CampaignDay
+from cam_dagster.resources.cam import CamResource
 
 
 class PartitionedParquetIOManager(dg.ConfigurableIOManager):
     """Stores each DataFrame output as one Parquet file per partition."""
 
-    base_dir: str
+    cam: CamResource
 
     def _path(self, context: dg.OutputContext | dg.InputContext) -> Path:
-        partition = campaign_day(context.asset_partition_key)
-        return Path(self.base_dir, *context.asset_key.path, partition.campaign, f"{partition.day}.parquet")
+        partition = CampaignDay.of(context.asset_partition_key)
+        return Path(self.cam.layout.data, *context.asset_key.path, partition.campaign, f"{partition.day}.parquet")
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
         path = self._path(context)

@@ -22,19 +22,21 @@ cam_partitions = dg.MultiPartitionsDefinition(
 )
 
 
-@dataclass(frozen=True)
-class CampaignDay:
-    campaign: str
-    day: str  # YYYY-MM-DD
-
-
 def partition_key(campaign: str, day: str) -> dg.MultiPartitionKey:
     return dg.MultiPartitionKey({CAMPAIGN_DIMENSION: campaign, DATE_DIMENSION: day})
 
 
-def campaign_day(key: str | dg.MultiPartitionKey) -> CampaignDay:
-    """The campaign and day of a partition key, whichever form Dagster hands over."""
-    if not isinstance(key, dg.MultiPartitionKey):
-        key = cam_partitions.get_partition_key_from_str(key)
-    dims = key.keys_by_dimension
-    return CampaignDay(campaign=dims[CAMPAIGN_DIMENSION], day=dims[DATE_DIMENSION])
+@dataclass(frozen=True)
+class CampaignDay:
+    """The campaign and day a partition stands for."""
+
+    campaign: str
+    day: str  # YYYY-MM-DD
+
+    @classmethod
+    def of(cls, key: str | dg.MultiPartitionKey) -> CampaignDay:
+        """The campaign and day of a partition key, whichever form Dagster hands over."""
+        if not isinstance(key, dg.MultiPartitionKey):
+            key = cam_partitions.get_partition_key_from_str(key)
+        dims = key.keys_by_dimension
+        return cls(campaign=dims[CAMPAIGN_DIMENSION], day=dims[DATE_DIMENSION])

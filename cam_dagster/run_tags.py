@@ -7,8 +7,8 @@ Dagster itself puts on a partition's runs, one per `dagster/partition/campaign`.
 
 from __future__ import annotations
 
-from cam_core.campaigns import CampaignError, campaign_by_name
-from cam_dagster.resources import CamResource
+from cam_core.campaign.loading import CampaignError, campaign_by_name
+from cam_dagster.resources.cam import CamResource
 
 SENDING_DOMAIN_TAG = "cam/sending_domain"
 CAMPAIGN_PARTITION_TAG = "dagster/partition/campaign"

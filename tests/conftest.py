@@ -1,33 +1,28 @@
-"""Shared test set-up: a CAM home and a Dagster instance per test, never the user's."""
+"""Fixtures: a CAM home and a Dagster instance per test, never the user's; a real PostgreSQL
+server for the session. Everything else tests share is in helpers.py."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 import pytest
 
-from cam_core.db import engine_for
-from cam_core.demo import DEMO_CAMPAIGN, write_demo_home
-from cam_core.landing import land_file
+from cam_core.campaign.demo import DEMO_CAMPAIGN, write_demo_home
+from cam_core.intake.landing import land_file
 from cam_core.settings import HomeLayout, default_database_url
+from cam_core.state.schema import engine_for
 from cam_dagster.definitions import ASSETS
-from cam_dagster.apollo import ApolloSearchResource
-from cam_dagster.enrichment_resource import EnrichmentResource
-from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
-from cam_dagster.resources import CamResource, ResendResource
-from postgres_server import PostgresServer
-
-DAY = "2026-11-17"  # a Tuesday, with the following week also in the past (partitions end today)
-UNSUBSCRIBE_SECRET = "test-unsubscribe-secret"
+from tests.helpers import DAY, resources_for
+from tests.postgres_server import PostgresServer
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "sqlite_only: behaviour that does not depend on the database; run on SQLite only")
+    config.addinivalue_line(
+        "markers", "sqlite_only: behaviour that does not depend on the database; run on SQLite only"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -49,7 +44,9 @@ def postgres(pytestconfig: pytest.Config):
     capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
     if reporter is not None and capture is not None:  # in the log as it happens, not only in a failure's output
         with capture.global_and_fixture_disabled():
-            reporter.write_line(f"\n[postgres] PostgreSQL {server.version} started on 127.0.0.1:{server.port} ({server.root})")
+            reporter.write_line(
+                f"\n[postgres] PostgreSQL {server.version} started on 127.0.0.1:{server.port} ({server.root})"
+            )
     yield server
     server.stop()
 
@@ -102,22 +99,10 @@ def engine(cam_env: HomeLayout, database_url: str):
 
 
 @pytest.fixture
-def instance() -> dg.DagsterInstance:
+def instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as test_instance:
         test_instance.add_dynamic_partitions(CAMPAIGN_DIMENSION, [DEMO_CAMPAIGN])
         yield test_instance
-
-
-def resources_for(cam_env: HomeLayout, database_url: str, now: str, **resend: str) -> dict[str, object]:
-    """The resources a run gets; `now` is the clock the sending window is judged by."""
-    return {
-        "cam": CamResource(home=str(cam_env.root), database_url=database_url, frozen_now=now,
-                           unsubscribe_secret=UNSUBSCRIBE_SECRET),
-        "resend": ResendResource(**resend),
-        "io_manager": PartitionedParquetIOManager(base_dir=str(cam_env.data)),
-        "apollo_search_api": ApolloSearchResource(),  # no key: campaigns' Apollo searches are skipped
-        "enrichment": EnrichmentResource(mx_lookup=False),
-    }
 
 
 @pytest.fixture
@@ -131,27 +116,24 @@ def run_assets(instance: dg.DagsterInstance, cam_env: HomeLayout, database_url: 
     day unless `now` says otherwise, with the `resources` fixture (a test may swap
     entries) and, given `resend` settings, a Resend resource; returns the result."""
 
-    def run(selection: Sequence[str] | str = "*", campaign: str = DEMO_CAMPAIGN, day: str = DAY,
-            raise_on_error: bool = True, now: str | None = None, **resend: str) -> dg.ExecuteInProcessResult:
-        per_run = resources_for(cam_env, database_url, now or f"{day}T10:00:00+00:00", **resend)
-        current = {**resources, "cam": per_run["cam"], **({"resend": per_run["resend"]} if resend else {})}
+    def run(
+        selection: Sequence[str] | str = "*",
+        campaign: str = DEMO_CAMPAIGN,
+        day: str = DAY,
+        raise_on_error: bool = True,
+        now: str | None = None,
+        **resend: str,
+    ) -> dg.ExecuteInProcessResult:
+        # Apollo comes from `resources`; of this run's own resources only cam and io_manager are used.
+        per_run = resources_for(cam_env, database_url, now or f"{day}T10:00:00+00:00", apollo=None, **resend)
+        current = {**resources, "cam": per_run["cam"], "io_manager": per_run["io_manager"]}
         return dg.materialize(
-            ASSETS, instance=instance, resources=current,
-            partition_key=partition_key(campaign, day), selection=selection, raise_on_error=raise_on_error,
+            ASSETS,
+            instance=instance,
+            resources=current,
+            partition_key=partition_key(campaign, day),
+            selection=selection,
+            raise_on_error=raise_on_error,
         )
 
     return run
-
-
-def stored(home: HomeLayout, asset: str, campaign: str = DEMO_CAMPAIGN, day: str = DAY) -> pd.DataFrame:
-    """What the IO manager stored for one asset and partition."""
-    return pd.read_parquet(home.data / asset / campaign / f"{day}.parquet")
-
-
-def metadata_of(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, object]:
-    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(asset)]
-    return {k: v.value for k, v in event.materialization.metadata.items()}
-
-
-def today() -> str:
-    return dt.date.today().isoformat()

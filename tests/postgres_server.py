@@ -44,18 +44,31 @@ class PostgresServer:
         command = ["runuser", "-u", self.user, "--", *argv] if self.user else list(argv)
         return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         for tool in ("initdb", "pg_ctl"):
             if not os.path.exists(_tool(tool)):
-                raise RuntimeError(f"PostgreSQL tests need `{tool}` on the PATH or in /usr/lib/postgresql/*/bin "
-                                   "(Debian: apt-get install postgresql; .ci/run installs it)")
+                raise RuntimeError(
+                    f"PostgreSQL tests need `{tool}` on the PATH or in /usr/lib/postgresql/*/bin "
+                    "(Debian: apt-get install postgresql; .ci/run installs it)"
+                )
         self.version = subprocess.run([_tool("pg_ctl"), "--version"], capture_output=True, text=True).stdout.split()[2]
         data = self.root / "data"
         steps = [
             ("initdb", "-D", str(data), "-U", "cam", "--auth=trust", "-E", "UTF8", "--no-sync"),
-            ("pg_ctl", "-D", str(data), "-l", str(self.root / "server.log"), "-w", "-t", "60", "-o",
-             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300"
-             + ("" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"), "start"),
+            (
+                "pg_ctl",
+                "-D",
+                str(data),
+                "-l",
+                str(self.root / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300"
+                + ("" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
+                "start",
+            ),
         ]
         for argv in steps:
             done = self._run(*argv)

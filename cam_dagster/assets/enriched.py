@@ -1,17 +1,19 @@
 import dagster as dg
 import pandas as pd
 
-from cam_core.enrichment import enrich
-from cam_core.verification import verification_counts, verify
+from cam_core.enrich.verification import verification_counts, verify
+from cam_core.enrich.waterfall import enrich
 from cam_dagster import metadata
-from cam_dagster.enrichment_resource import EnrichmentResource
-from cam_dagster.partitions import cam_partitions, campaign_day
-from cam_dagster.resources import CamResource
+from cam_dagster.owners import DATA_TEAM
+from cam_dagster.partitions import CampaignDay, cam_partitions
+from cam_dagster.resources.cam import CamResource
+from cam_dagster.resources.enrichment import EnrichmentResource
 
 
-@dg.asset(partitions_def=cam_partitions, group_name="intake", kinds={"pandas"})
-def enriched(context: dg.AssetExecutionContext, cam: CamResource, enrichment: EnrichmentResource,
-             harvest: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+@dg.asset(partitions_def=cam_partitions, group_name="enrich", kinds={"pandas"}, owners=[DATA_TEAM])
+def enriched(
+    context: dg.AssetExecutionContext, cam: CamResource, enrichment: EnrichmentResource, harvest: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
     """Harvested leads, enriched where provider keys are set, then verified.
 
     Enrichment (Apollo people match, Dropcontact batch, in the campaign's waterfall
@@ -24,16 +26,18 @@ def enriched(context: dg.AssetExecutionContext, cam: CamResource, enrichment: En
     providers, disposable domains, the campaign's competitors, and MX where a resolver
     answers. MX `unknown` (offline, no answer) is never counted as invalid.
     """
-    partition = campaign_day(context.partition_key)
+    partition = CampaignDay.of(context.partition_key)
     campaign = cam.campaign(partition.campaign)
     providers = enrichment.providers(campaign.enrichment)
-    run = enrich(harvest, providers, cam.engine, campaign.enrichment)
+    run = enrich(harvest, providers, cam.engine, campaign.enrichment, now=cam.now())
     for error in run.errors:
         context.log.warning("Enrichment degraded, leads left pending for the next run: %s", error)
-    mx = enrichment.mx_checker()
-    verified = verify(run.leads, competitors=campaign.competitors, mx=mx)
-    flagged = {**verification_counts(verified), "competitor": int(verified["competitor"].sum()),
-               "mx_none": int((verified["mx"] == "none").sum())}
+    verified = verify(run.leads, competitors=campaign.competitors, mx=enrichment.mx_checker())
+    flagged = {
+        **verification_counts(verified),
+        "competitor": int(verified["competitor"].sum()),
+        "mx_none": int((verified["mx"] == "none").sum()),
+    }
     return dg.Output(
         verified,
         metadata={

@@ -1,46 +1,64 @@
+from collections.abc import Iterator
+
 import dagster as dg
 import pandas as pd
 
-from cam_core import apollo_search, db
-from cam_core.campaigns import Campaign
+from cam_core.campaign.models import Campaign
 from cam_core.http import ApiError
-from cam_core.intake import IntakeError, harvest as harvest_files
-from cam_core.known_leads import known_before
-from cam_core.landing import landed_files
+from cam_core.intake import IntakeError, apollo_search
+from cam_core.intake.checks import CHECK_DESCRIPTIONS, check_harvest
+from cam_core.intake.harvest import harvest as harvest_files
+from cam_core.intake.landing import landed_files
+from cam_core.state.leads import known_before
+from cam_core.state.rejects import rejects_count, save_rejects
 from cam_dagster import metadata
-from cam_dagster.apollo import ApolloSearchResource
-from cam_dagster.partitions import CampaignDay, cam_partitions, campaign_day
-from cam_dagster.resources import CamResource, ResendResource
+from cam_dagster.checks import blocking_checks, check_results
+from cam_dagster.owners import DATA_TEAM
+from cam_dagster.partitions import CampaignDay, cam_partitions
+from cam_dagster.resources.apollo import ApolloResource
+from cam_dagster.resources.cam import CamResource
+from cam_dagster.tables import LEADS
 
 
-def _search_apollo(context: dg.AssetExecutionContext, cam: CamResource, apollo: ApolloSearchResource,
-                   campaign: Campaign, partition: CampaignDay) -> str:
+def _search_apollo(
+    context: dg.AssetExecutionContext, cam: CamResource, apollo: ApolloResource, campaign: Campaign, day: str
+) -> str:
     """Run the campaign's Apollo search once per partition; the outcome in words for metadata."""
     search = campaign.intake.apollo_search
     if search is None:
         return "not configured"
-    stored = apollo_search.landed_results(cam.layout, partition.campaign, partition.day)
+    stored = apollo_search.landed_results(cam.layout, campaign.name, day)
     if stored is not None:
-        context.log.info("Apollo search for %s on %s already ran; reading %s", partition.campaign, partition.day, stored.name)
+        context.log.info("Apollo search for %s on %s already ran; reading %s", campaign.name, day, stored.name)
         return "already searched"
     if not apollo.configured:
-        context.log.warning("Apollo search for %s skipped: APOLLO_API_KEY is not set", partition.campaign)
+        context.log.warning("Apollo search for %s skipped: APOLLO_API_KEY is not set", campaign.name)
         return "skipped: no APOLLO_API_KEY"
     try:
         with apollo.client() as client:
             outcome = apollo_search.search_people(client, search)
     except ApiError as exc:
         # The landed files still count; the next materialization of the partition searches again.
-        context.log.error("Apollo search for %s failed, harvesting the landed files without it: %s", partition.campaign, exc)
+        context.log.error("Apollo search for %s failed, harvesting the landed files without it: %s", campaign.name, exc)
         return f"failed: {exc}"
-    landed = apollo_search.land_results(cam.layout, partition.campaign, partition.day, outcome.people)
-    context.log.info("Apollo search found %d people in %d page(s); landed as %s", len(outcome.people), outcome.pages, landed.name)
+    landed = apollo_search.land_results(cam.layout, campaign.name, day, outcome.people)
+    context.log.info(
+        "Apollo search found %d people in %d page(s); landed as %s", len(outcome.people), outcome.pages, landed.name
+    )
     return f"found {len(outcome.people)} in {outcome.pages} page(s)"
 
 
-@dg.asset(partitions_def=cam_partitions, group_name="intake", kinds={"pandas", "csv"})
-def harvest(context: dg.AssetExecutionContext, cam: CamResource, resend: ResendResource,
-            apollo_search_api: ApolloSearchResource) -> dg.Output[pd.DataFrame]:
+@dg.asset(
+    partitions_def=cam_partitions,
+    group_name="intake",
+    kinds={"pandas", "csv"},
+    owners=[DATA_TEAM],
+    deps=[LEADS],
+    check_specs=blocking_checks("harvest", CHECK_DESCRIPTIONS),
+)
+def harvest(
+    context: dg.AssetExecutionContext, cam: CamResource, apollo: ApolloResource
+) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """Every row of every file landed for the campaign and day, parsed, normalised and deduplicated.
 
     Files dropped in the inbox, landed with `cam ingest` or `cam leads add`, and the
@@ -49,24 +67,26 @@ def harvest(context: dg.AssetExecutionContext, cam: CamResource, resend: ResendR
     enrichment; rows that cannot be used (malformed address, nobody named,
     duplicate of an earlier row or of a lead the campaign already has) are written
     to the `harvest_rejects` table with a reason, replacing this partition's
-    previous rejects. Accepted + rejected = rows read.
+    previous rejects. Accepted + rejected = rows read, checked before anything flows on.
     """
-    partition = campaign_day(context.partition_key)
+    partition = CampaignDay.of(context.partition_key)
     # A broken campaign file, or a sender without its key, stops here with its error.
-    campaign = cam.campaign(partition.campaign, resend)
-    search_status = _search_apollo(context, cam, apollo_search_api, campaign, partition)
+    campaign = cam.campaign(partition.campaign)
+    search_status = _search_apollo(context, cam, apollo, campaign, partition.day)
     files = landed_files(cam.layout, partition.campaign, partition.day)
     if not files:
-        context.log.warning("No files landed for %s on %s; land one with `cam ingest`", partition.campaign, partition.day)
+        context.log.warning(
+            "No files landed for %s on %s; land one with `cam ingest`", partition.campaign, partition.day
+        )
     try:
-        result = harvest_files(files, campaign.intake.columns, known_before(cam.engine, partition.campaign, partition.day))
+        result = harvest_files(
+            files, campaign.intake.columns, known_before(cam.engine, partition.campaign, partition.day)
+        )
     except IntakeError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    rejects = result.rejects.assign(campaign=partition.campaign, day=partition.day)
-    with cam.engine.begin() as conn:
-        db.replace_partition(conn, db.harvest_rejects, partition.campaign, partition.day, rejects)
+    save_rejects(cam.engine, partition.campaign, partition.day, result.rejects)
     reasons = result.rejects["reason"].str.split(" ").str[0].value_counts()
-    return dg.Output(
+    yield dg.Output(
         result.leads,
         metadata={
             **metadata.rows(result.rows_read, len(result.leads)),
@@ -79,3 +99,5 @@ def harvest(context: dg.AssetExecutionContext, cam: CamResource, resend: ResendR
             "rejects_preview": metadata.table(result.rejects),
         },
     )
+    stored = rejects_count(cam.engine, partition.campaign, partition.day)
+    yield from check_results(check_harvest(result.rows_read, result.leads, stored))

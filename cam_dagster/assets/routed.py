@@ -1,34 +1,51 @@
+from collections.abc import Iterator
+
 import dagster as dg
 import pandas as pd
 
-from cam_core import store
-from cam_core.exclusivity import active_elsewhere
-from cam_core.leads import TIERS
-from cam_core.qualification import QUALIFIED
-from cam_core.routing import route
+from cam_core.selection.checks import CHECK_DESCRIPTIONS as SELECTION_CHECKS
+from cam_core.selection.checks import NO_LEAD_ENROLLED_TWICE, check_enrolments
+from cam_core.selection.exclusivity import active_elsewhere
+from cam_core.selection.routing import route
+from cam_core.state.leads import enrolled_before, enrolments_of, save_routing
+from cam_core.vocabulary import TIERS, Enrolment, LeadStatus
 from cam_dagster import metadata
-from cam_dagster.partitions import cam_partitions, campaign_day
-from cam_dagster.resources import CamResource
+from cam_dagster.checks import blocking_checks, check_results
+from cam_dagster.owners import DATA_TEAM
+from cam_dagster.partitions import CampaignDay, cam_partitions
+from cam_dagster.resources.cam import CamResource
+from cam_dagster.tables import ENROLMENTS, LEADS, report_write
 
 
-@dg.asset(partitions_def=cam_partitions, group_name="selection", kinds={"pandas", "sql"})
-def routed(context: dg.AssetExecutionContext, cam: CamResource, qualified: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+@dg.asset(
+    partitions_def=cam_partitions,
+    group_name="selection",
+    kinds={"pandas", "sql"},
+    owners=[DATA_TEAM],
+    check_specs=blocking_checks("routed", {NO_LEAD_ENROLLED_TWICE: SELECTION_CHECKS[NO_LEAD_ENROLLED_TWICE]}),
+)
+def routed(
+    context: dg.AssetExecutionContext, cam: CamResource, qualified: pd.DataFrame
+) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     """Qualified leads with their tier (the campaign's cut-offs) and sequence: the first
     of the campaign's `routing_rules` that matches, else the tier's sequence. New leads
     are enrolled in the `enrolments` table; a lead enrolled on an earlier day keeps its
     sequence and is not enrolled again. A lead active in another campaign within the
     campaign's `exclusivity_days` is held back (not enrolled, not in this output); the
     `leads` table says why."""
-    partition = campaign_day(context.partition_key)
+    partition = CampaignDay.of(context.partition_key)
     campaign = cam.campaign(partition.campaign)
-    emails = qualified.loc[qualified["qualification"] == QUALIFIED, "email"].tolist()
+    emails = qualified.loc[qualified["qualification"] == LeadStatus.QUALIFIED, "email"].tolist()
     taken = active_elsewhere(cam.engine, partition.campaign, partition.day, campaign.exclusivity_days, emails)
-    result = route(qualified, campaign, store.enrolled_before(cam.engine, partition.campaign, partition.day), taken)
-    store.save_routing(cam.engine, partition.campaign, partition.day, result)
-    held = result[result["enrolment"] == "held"]
-    result = result[result["enrolment"] != "held"].reset_index(drop=True)
+    result = route(qualified, campaign, enrolled_before(cam.engine, partition.campaign, partition.day), taken)
+    save_routing(cam.engine, partition.campaign, partition.day, result)
+    held = result[result["enrolment"] == Enrolment.HELD]
+    result = result[result["enrolment"] != Enrolment.HELD].reset_index(drop=True)
+    new = int((result["enrolment"] == Enrolment.NEW).sum())
+    report_write(context, ENROLMENTS, enrolled=new)
+    report_write(context, LEADS, leads_routed=len(result), leads_held=len(held))
     tiers = result["tier"].value_counts()
-    return dg.Output(
+    yield dg.Output(
         result,
         metadata={
             **metadata.rows(len(qualified), len(result)),
@@ -40,3 +57,5 @@ def routed(context: dg.AssetExecutionContext, cam: CamResource, qualified: pd.Da
             "held_preview": metadata.table(held[["email", "hold_reason"]]),
         },
     )
+    stored = enrolments_of(cam.engine, partition.campaign, result["email"].tolist())
+    yield from check_results(check_enrolments(result, stored))

@@ -1,15 +1,27 @@
+from collections.abc import Iterator
+
 import dagster as dg
 import pandas as pd
 
-from cam_core.sending import send_batch
+from cam_core.outreach.sending import send_batch
+from cam_core.vocabulary import SendStatus
 from cam_dagster import metadata
-from cam_dagster.partitions import cam_partitions, campaign_day
-from cam_dagster.resources import CamResource, ResendResource
+from cam_dagster.owners import GROWTH_TEAM
+from cam_dagster.partitions import CampaignDay, cam_partitions
+from cam_dagster.resources.cam import CamResource
+from cam_dagster.tables import LEADS, SEND_LEDGER, report_write
 
 
-@dg.asset(partitions_def=cam_partitions, group_name="outreach", kinds={"email", "sql"})
-def sent_emails(context: dg.AssetExecutionContext, cam: CamResource, resend: ResendResource,
-                nurture_batch: pd.DataFrame):
+@dg.asset(
+    partitions_def=cam_partitions,
+    group_name="outreach",
+    kinds={"email", "sql"},
+    owners=[GROWTH_TEAM],
+    deps=[SEND_LEDGER],
+)
+def sent_emails(
+    context: dg.AssetExecutionContext, cam: CamResource, nurture_batch: pd.DataFrame
+) -> Iterator[dg.Output[pd.DataFrame]]:
     """What was handed to the sender, exactly once per lead and step: the send
     ledger's rows for this campaign and day.
 
@@ -21,19 +33,22 @@ def sent_emails(context: dg.AssetExecutionContext, cam: CamResource, resend: Res
     The campaign's `sender.provider` chooses: `outbox` writes `.eml` files to
     `$CAM_HOME/outbox/<campaign>/<date>/`, `resend` sends through Resend.
     """
-    partition = campaign_day(context.partition_key)
-    campaign = cam.campaign(partition.campaign, resend)
-    report = send_batch(cam.engine, campaign, partition.day, nurture_batch,
-                        sender=cam.sender(campaign, partition.day, resend), now=cam.now())
-    ledger = report.ledger
-    statuses = ledger["status"].value_counts()
+    partition = CampaignDay.of(context.partition_key)
+    campaign = cam.campaign(partition.campaign)
+    report = send_batch(
+        cam.engine, campaign, partition.day, nurture_batch, sender=cam.sender(campaign, partition.day), now=cam.now()
+    )
+    rows = report.ledger
+    statuses = rows["status"].value_counts()
+    report_write(context, SEND_LEDGER, sent=report.counts["sent"], failed=report.counts["failed"])
+    report_write(context, LEADS, leads_contacted=report.counts["sent"])
     yield dg.Output(
-        ledger,
+        rows,
         metadata={
             **metadata.counts("this_run", report.counts),
-            **metadata.counts("ledger", {s: int(statuses.get(s, 0)) for s in ("sent", "pending", "failed")}),
-            **metadata.counts("sent_variant", ledger.loc[ledger["status"] == "sent", "variant"].value_counts()),
-            "provider": dg.MetadataValue.text(campaign.sender.provider),
+            **metadata.counts("ledger", {s: int(statuses.get(s, 0)) for s in SendStatus}),
+            **metadata.counts("sent_variant", rows.loc[rows["status"] == SendStatus.SENT, "variant"].value_counts()),
+            "provider": dg.MetadataValue.text(campaign.sender.provider.value),
             "problem": dg.MetadataValue.text(report.problem or "none"),
         },
     )

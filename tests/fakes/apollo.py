@@ -9,7 +9,7 @@ replies to give before the normal ones (a 429 with Retry-After, a 500, ...).
 
 from __future__ import annotations
 
-from fakes.server import FakeServer, Reply
+from tests.fakes.server import FakeServer, Reply
 
 SEARCH_PATH = "/api/v1/mixed_people/api_search"
 
@@ -49,9 +49,16 @@ class FakeApollo(FakeServer):
             return Reply(422, {"error": "per_page must be at most 100"})
         start = (page - 1) * per_page
         total_pages = -(-len(self.people) // per_page)
-        return Reply(200, {
-            "total_entries": len(self.people),
-            "people": self.people[start:start + per_page],
-            "pagination": {"page": page, "per_page": per_page, "total_entries": len(self.people),
-                           "total_pages": total_pages},
-        })
+        return Reply(
+            200,
+            {
+                "total_entries": len(self.people),
+                "people": self.people[start : start + per_page],
+                "pagination": {
+                    "page": page,
+                    "per_page": per_page,
+                    "total_entries": len(self.people),
+                    "total_pages": total_pages,
+                },
+            },
+        )

@@ -8,31 +8,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from fakes.server import FakeServer, Reply, Request
+from tests.fakes.server import FakeServer, Reply, Request
 
 KEY = "apollo-test-key"
 
 
-def person(email: str, first: str, last: str, title: str, *, linkedin: str = "", seniority: str = "",
-           departments: list[str] | None = None, country: str = "", company: str = "", domain: str = "",
-           industry: str = "", employees: int | None = None, technologies: list[str] | None = None,
-           keywords: list[str] | None = None, description: str = "", funded: str = "") -> dict[str, Any]:
+def person(
+    email: str,
+    first: str,
+    last: str,
+    title: str,
+    *,
+    linkedin: str = "",
+    seniority: str = "",
+    departments: list[str] | None = None,
+    country: str = "",
+    company: str = "",
+    domain: str = "",
+    industry: str = "",
+    employees: int | None = None,
+    technologies: list[str] | None = None,
+    keywords: list[str] | None = None,
+    description: str = "",
+    funded: str = "",
+) -> dict[str, Any]:
     """A person as Apollo returns one (the fields CAM reads, and a few it does not)."""
     return {
-        "id": f"apollo-{first.lower()}", "first_name": first, "last_name": last, "name": f"{first} {last}",
-        "email": email, "email_status": "verified", "title": title, "seniority": seniority,
-        "departments": departments or [], "linkedin_url": linkedin, "country": country, "city": "Somewhere",
-        "organization": {"name": company, "primary_domain": domain, "industry": industry,
-                         "estimated_num_employees": employees, "technology_names": technologies or [],
-                         "keywords": keywords or [], "short_description": description,
-                         "latest_funding_round_date": f"{funded}T00:00:00.000+00:00" if funded else None},
+        "id": f"apollo-{first.lower()}",
+        "first_name": first,
+        "last_name": last,
+        "name": f"{first} {last}",
+        "email": email,
+        "email_status": "verified",
+        "title": title,
+        "seniority": seniority,
+        "departments": departments or [],
+        "linkedin_url": linkedin,
+        "country": country,
+        "city": "Somewhere",
+        "organization": {
+            "name": company,
+            "primary_domain": domain,
+            "industry": industry,
+            "estimated_num_employees": employees,
+            "technology_names": technologies or [],
+            "keywords": keywords or [],
+            "short_description": description,
+            "latest_funding_round_date": f"{funded}T00:00:00.000+00:00" if funded else None,
+        },
     }
 
 
 class FakeApollo(FakeServer):
-    def __init__(self, people: list[dict[str, Any]] = ()) -> None:
+    def __init__(self, people: Sequence[dict[str, Any]] = ()) -> None:
         super().__init__()
         self.people = list(people)
         self.script: list[Reply] = []
@@ -42,10 +73,17 @@ class FakeApollo(FakeServer):
         for p in self.people:
             if detail.get("email") and detail["email"].lower() == p["email"].lower():
                 return p
-            if detail.get("linkedin_url") and p["linkedin_url"] and detail["linkedin_url"].rstrip("/") == p["linkedin_url"].rstrip("/"):
+            if (
+                detail.get("linkedin_url")
+                and p["linkedin_url"]
+                and detail["linkedin_url"].rstrip("/") == p["linkedin_url"].rstrip("/")
+            ):
                 return p
             if (detail.get("first_name", "").lower(), detail.get("last_name", "").lower(), detail.get("domain")) == (
-                    p["first_name"].lower(), p["last_name"].lower(), p["organization"]["primary_domain"]) and detail.get("domain"):
+                p["first_name"].lower(),
+                p["last_name"].lower(),
+                p["organization"]["primary_domain"],
+            ) and detail.get("domain"):
                 return p
         return None
 
@@ -62,10 +100,20 @@ class FakeApollo(FakeServer):
             return Reply(404, {"error": "Not Found"})
         details = (request.json or {}).get("details") or []
         if len(details) > 10:
-            return Reply(422, {"error": "You can only enrich up to 10 people per request", "error_code": "INVALID_INPUT"})
+            return Reply(
+                422, {"error": "You can only enrich up to 10 people per request", "error_code": "INVALID_INPUT"}
+            )
         matches = [self._find(d) for d in details]
         found = sum(m is not None for m in matches)
         self.credits += found
-        return Reply(200, {"status": "success", "matches": matches, "credits_consumed": found,
-                           "total_requested_enrichments": len(details), "unique_enriched_records": found,
-                           "missing_records": len(details) - found})
+        return Reply(
+            200,
+            {
+                "status": "success",
+                "matches": matches,
+                "credits_consumed": found,
+                "total_requested_enrichments": len(details),
+                "unique_enriched_records": found,
+                "missing_records": len(details) - found,
+            },
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from fakes.server import FakeServer, Reply, Request
+from tests.fakes.server import FakeServer, Reply, Request
 
 KEY = "dropcontact-test-key"
 NOT_READY = {"success": False, "error": False, "reason": "Request not ready yet, try again in 30 seconds"}
@@ -42,8 +42,14 @@ class FakeDropcontact(FakeServer):
             if not data:
                 return Reply(400, {"error": True, "reason": "Missing data in JSON", "success": False})
             if len(data) > 250:
-                return Reply(400, {"error": True, "reason": "Too many records, you can only submit up to 250 records",
-                                   "success": False})
+                return Reply(
+                    400,
+                    {
+                        "error": True,
+                        "reason": "Too many records, you can only submit up to 250 records",
+                        "success": False,
+                    },
+                )
             request_id = next(self._ids)
             self.batches[request_id] = {"data": data, "polls": 0}
             return Reply(200, {"success": True, "error": False, "request_id": request_id, "credits_left": 1000})

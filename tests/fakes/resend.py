@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from fakes.server import FakeServer, Reply, Request
+from tests.fakes.server import FakeServer, Reply, Request
 
 SPEC = Path(__file__).with_name("resend-openapi.yaml")
 
@@ -60,15 +60,15 @@ class FakeResend(FakeServer):
         self.per_second = per_second
         self.hang_seconds = hang_seconds
         self.script: list[str] = []
-        self.refuse: dict[str, str] = {}          # recipient -> message refused per-email
+        self.refuse: dict[str, str] = {}  # recipient -> message refused per-email
         self.delivered: list[dict[str, Any]] = []  # every email actually sent, with its id and batch key
         self.hanging = threading.Event()
-        self.rate_limited = 0                      # requests answered 429
+        self.rate_limited = 0  # requests answered 429
         self._idempotent: dict[str, tuple[str, Any]] = {}
         self._window: list[float] = []
         self._state = threading.Lock()
 
-    def start(self) -> "FakeResend":
+    def start(self) -> FakeResend:
         # Parse the OpenAPI spec (about a second of YAML) now, not inside the first request.
         _email_validator()
         super().start()
@@ -91,15 +91,22 @@ class FakeResend(FakeServer):
             self._window = [t for t in self._window if now - t < 1.0]
             if self.per_second is not None and len(self._window) >= self.per_second:
                 self.rate_limited += 1
-                return _error(429, "rate_limit_exceeded", "Too many requests. You can only make "
-                              f"{self.per_second} requests per second.", {"retry-after": "1", "ratelimit-reset": "1"})
+                return _error(
+                    429,
+                    "rate_limit_exceeded",
+                    f"Too many requests. You can only make {self.per_second} requests per second.",
+                    {"retry-after": "1", "ratelimit-reset": "1"},
+                )
             self._window.append(now)
             action = self.script.pop(0) if self.script else "ok"
         if action == "500":
             return _error(500, "application_error", "An unexpected error occurred.")
         if action == "in_flight":
-            return _error(409, "concurrent_idempotent_requests", "Same idempotency key used while the original "
-                          "request is still in progress.")
+            return _error(
+                409,
+                "concurrent_idempotent_requests",
+                "Same idempotency key used while the original request is still in progress.",
+            )
         if action == "hang":
             return Reply(504, {"message": "too late"}, delay=self.hang_seconds)
         emails = request.json
@@ -109,11 +116,12 @@ class FakeResend(FakeServer):
         fingerprint = hashlib.sha256(json.dumps(emails, sort_keys=True).encode()).hexdigest()
         with self._state:
             if key and key in self._idempotent:
-                seen, response = self._idempotent[key]
+                seen, first_response = self._idempotent[key]
                 if seen != fingerprint:
-                    return _error(409, "invalid_idempotent_request",
-                                  "Same idempotency key used with a different request payload.")
-                return Reply(200, response)
+                    return _error(
+                        409, "invalid_idempotent_request", "Same idempotency key used with a different request payload."
+                    )
+                return Reply(200, first_response)
             permissive = request.headers.get("x-batch-validation") == "permissive"
             errors = []
             for index, email in enumerate(emails):
@@ -150,7 +158,7 @@ def _as_list(value: Any) -> list[str]:
 class FakeResendProcess:
     """A FakeResend (same options) in a child process; `url`, and `stats()` for its counts.
 
-    The child is `python -m fakes.resend OPTIONS_JSON`: it prints its URL, then answers
+    The child is `python -m tests.fakes.resend OPTIONS_JSON`: it prints its URL, then answers
     each `stats` line on its stdin with a JSON line, and stops when stdin closes.
     """
 
@@ -158,30 +166,37 @@ class FakeResendProcess:
         self.options = options
         self.url = ""
 
-    def __enter__(self) -> "FakeResendProcess":
-        tests = str(Path(__file__).resolve().parent.parent)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
-        self._process = subprocess.Popen([sys.executable, "-m", "fakes.resend", json.dumps(self.options)],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-        self.url = self._process.stdout.readline().strip()
+    def __enter__(self) -> FakeResendProcess:
+        root = str(Path(__file__).resolve().parents[2])  # the project, so `tests` is importable
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakes.resend", json.dumps(self.options)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None  # both are pipes
+        self._stdin, self._stdout = self._process.stdin, self._process.stdout
+        self.url = self._stdout.readline().strip()
         if not self.url.startswith("http"):
             self._process.kill()
             raise RuntimeError("the fake Resend process did not start")
         return self
 
     def stats(self) -> dict[str, int]:
-        self._process.stdin.write("stats\n")
-        self._process.stdin.flush()
-        return json.loads(self._process.stdout.readline())
+        self._stdin.write("stats\n")
+        self._stdin.flush()
+        return json.loads(self._stdout.readline())
 
     def __exit__(self, *exc: object) -> None:
-        self._process.stdin.close()
+        self._stdin.close()
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-        self._process.stdout.close()
+        self._stdout.close()
 
 
 def _serve(options: dict[str, Any]) -> None:
@@ -189,8 +204,16 @@ def _serve(options: dict[str, Any]) -> None:
         print(fake.url, flush=True)
         for line in sys.stdin:
             if line.strip() == "stats":
-                print(json.dumps({"requests": len(fake.requests), "delivered": len(fake.delivered),
-                                  "rate_limited": fake.rate_limited}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "requests": len(fake.requests),
+                            "delivered": len(fake.delivered),
+                            "rate_limited": fake.rate_limited,
+                        }
+                    ),
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

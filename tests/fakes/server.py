@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -20,7 +20,7 @@ class Request:
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: dict[str, str]   # lower-case names
+    headers: dict[str, str]  # lower-case names
     body: bytes
 
     @property
@@ -33,7 +33,7 @@ class Reply:
     status: int = 200
     json: Any = None
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0        # seconds to wait before answering (to provoke client timeouts)
+    delay: float = 0.0  # seconds to wait before answering (to provoke client timeouts)
 
 
 class FakeServer:
@@ -47,8 +47,11 @@ class FakeServer:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("content-length") or 0)
                 request = Request(
-                    method=self.command, path=parts.path, query=parse_qs(parts.query),
-                    headers={k.lower(): v for k, v in self.headers.items()}, body=self.rfile.read(length),
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=self.rfile.read(length),
                 )
                 with fake._lock:
                     fake.requests.append(request)
@@ -79,12 +82,13 @@ class FakeServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address is (str, int)
         return f"http://{host}:{port}"
 
     def handle(self, request: Request) -> Reply:  # pragma: no cover - subclasses answer
         return Reply(404, {"message": "not found"})
 
-    def start(self) -> "FakeServer":
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -92,7 +96,7 @@ class FakeServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,17 @@
+"""Intake: how lead files become the `harvest` asset.
+
+The inbox scan and landing (`inbox`, `landing`, `manual_lead`), reading CSV exports
+of any common shape (`csv_reading`), mapping their headers to lead fields
+(`headers`), normalising and deduplicating rows (`normalise`, `dedup`), the harvest
+itself (`harvest`: accepted + rejected = rows read) and Apollo People Search as a
+lead source (`apollo_search`). `IntakeError`, defined here, is the one error a
+user sees for a file that cannot be read; it names the file and the fix.
+
+May import the shared layer, `cam_core.campaign` and `cam_core.state`; no other stage.
+"""
+
+from __future__ import annotations
+
+
+class IntakeError(ValueError):
+    """A file that cannot be read at all; the message names the file and the fix."""

@@ -1,0 +1,18 @@
+"""State that spans partitions: the CAM database, its tables and each table's only writers.
+
+`schema` defines the tables and opens the engine (SQLite in the CAM home by default,
+PostgreSQL through `CAM_DATABASE_URL`); `bulk` applies a DataFrame in one set-based
+statement. The tables and who writes them:
+
+| table | written by |
+|---|---|
+| `leads`, `enrolments` | `leads` (save_qualified, save_routing, mark_contacted, apply_engagement) |
+| `sends`, `send_quota` (the send ledger) | `ledger` (claim, record_outcomes, release) |
+| `suppression` | `suppression` (suppress, add) |
+| `events` | `events` (record_events) |
+| `harvest_rejects` | `rejects` (save_rejects) |
+| `review_queue` | `cam_core.selection.review` (queue, decide) |
+| `enrichment_cache` | `cam_core.enrich.cache` (save) |
+
+Anyone may read; nobody else writes. May import the shared layer and `cam_core.campaign`.
+"""

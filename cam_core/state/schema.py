@@ -1,0 +1,238 @@
+"""The CAM database: its tables, the engine for a URL, and the locks writers take.
+
+SQLite file in the CAM home by default, PostgreSQL through `CAM_DATABASE_URL`.
+Each table's writers are listed in `cam_core.state`'s docstring. Tables:
+- `leads`: one row per (campaign, email) with its lifecycle status and why.
+- `enrolments`: which sequence a lead is in, and since which day.
+- `sends`: the send ledger, one row per (campaign, email, step), ever.
+- `send_quota`: one row per (campaign or sending domain, day), locked while sends
+  are claimed so concurrent runs cannot both spend the same room under a cap.
+- `suppression`: addresses never to be written to again, in any campaign.
+- `events`: replies, bounces, complaints, unsubscribes as they arrive.
+- `harvest_rejects`: the rows `harvest` could not use, replaced per partition.
+- `review_queue`: leads in a campaign's review band, and what a person decided.
+- `enrichment_cache`: what each provider answered for a person (found or not), by
+  normalised email, LinkedIn URL or name at domain, so nobody is paid for twice.
+"""
+
+from __future__ import annotations
+
+import zlib
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData()
+
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("campaign", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(320), primary_key=True),
+    sa.Column("first_name", sa.Text, nullable=False, default=""),
+    sa.Column("last_name", sa.Text, nullable=False, default=""),
+    sa.Column("title", sa.Text, nullable=False, default=""),
+    sa.Column("company", sa.Text, nullable=False, default=""),
+    sa.Column("domain", sa.Text, nullable=False, default=""),
+    sa.Column("industry", sa.Text, nullable=False, default=""),
+    sa.Column("country", sa.Text, nullable=False, default=""),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("icp_score", sa.Integer),
+    sa.Column("score_breakdown", sa.Text, nullable=False, default=""),
+    sa.Column("tier", sa.String(8)),
+    sa.Column("sequence", sa.String(64)),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("first_seen", sa.String(10), nullable=False),
+    sa.Column("updated_on", sa.String(10), nullable=False),
+    sa.Index("ix_leads_campaign_status", "campaign", "status"),
+)
+
+enrolments = sa.Table(
+    "enrolments",
+    metadata,
+    sa.Column("campaign", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(320), primary_key=True),
+    sa.Column("sequence", sa.String(64), nullable=False),
+    sa.Column("tier", sa.String(8), nullable=False),
+    sa.Column("enrolled_on", sa.String(10), nullable=False),
+)
+
+sends = sa.Table(
+    "sends",
+    metadata,
+    sa.Column("send_key", sa.String(64), primary_key=True),
+    sa.Column("campaign", sa.String(64), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("sequence", sa.String(64), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("send_day", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending, sent, failed
+    sa.Column("provider", sa.String(16), nullable=False),
+    sa.Column("sender_domain", sa.String(255), nullable=False),
+    sa.Column("variant", sa.String(64), nullable=False, default="main"),
+    # The provider call this row travels in; its idempotency key, so a repair resends the same batch.
+    sa.Column("batch_id", sa.String(64), nullable=False),
+    sa.Column("message_id", sa.Text),
+    sa.Column("location", sa.Text),  # outbox file, or the provider's id
+    sa.Column("error", sa.Text),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("campaign", "email", "step", name="uq_sends_campaign_email_step"),
+    sa.Index("ix_sends_campaign_day", "campaign", "send_day"),
+    sa.Index("ix_sends_domain_day", "sender_domain", "send_day"),
+)
+
+send_quota = sa.Table(
+    "send_quota",
+    metadata,
+    sa.Column("scope", sa.String(300), primary_key=True),  # "campaign:<name>" or "domain:<domain>"
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("claims", sa.Integer, nullable=False, default=0),
+)
+
+suppression = sa.Table(
+    "suppression",
+    metadata,
+    sa.Column("email", sa.String(320), primary_key=True),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("source", sa.Text, nullable=False, default=""),
+    sa.Column("suppressed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("event_id", sa.String(128), primary_key=True),
+    sa.Column("campaign", sa.String(64), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # reply, bounce, complaint, unsubscribe
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Index("ix_events_campaign_day", "campaign", "day"),
+)
+
+harvest_rejects = sa.Table(
+    "harvest_rejects",
+    metadata,
+    sa.Column("campaign", sa.String(64), nullable=False),
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("source_file", sa.Text, nullable=False),
+    sa.Column("source_row", sa.Integer, nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("duplicate_of", sa.Text, nullable=False),
+    sa.Index("ix_harvest_rejects_partition", "campaign", "day"),
+)
+
+review_queue = sa.Table(
+    "review_queue",
+    metadata,
+    sa.Column("campaign", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(320), primary_key=True),
+    sa.Column("day", sa.String(10), nullable=False),  # the partition that queued it (rerun after a decision)
+    sa.Column("score", sa.Integer),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("score_breakdown", sa.Text, nullable=False, default=""),
+    sa.Column("status", sa.String(16), nullable=False),  # pending, approved, rejected
+    sa.Column("decided_by", sa.Text, nullable=False, default=""),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_review_queue_campaign_status", "campaign", "status"),
+)
+
+enrichment_cache = sa.Table(
+    "enrichment_cache",
+    metadata,
+    sa.Column("lookup_key", sa.String(400), primary_key=True),  # email:..., linkedin:..., name:first last@domain
+    sa.Column("provider", sa.String(32), primary_key=True),
+    sa.Column("found", sa.Boolean, nullable=False),
+    sa.Column("data", sa.Text, nullable=False, default="{}"),  # JSON of the lead fields the provider filled
+    sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def _sqlite_serialised_writes(engine: Engine) -> None:
+    # pysqlite's default deferred BEGIN lets two writers read the same count and
+    # both act on it; BEGIN IMMEDIATE takes the write lock up front, so caps and
+    # claims are checked and spent under one lock, as on PostgreSQL.
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        # A million-lead upsert walks far more B-tree pages than the default 2 MB cache
+        # holds. Staging tables stay in SQLite's temporary file: in memory (temp_store)
+        # they cost ~550 MB of RSS at a million leads and saved no time.
+        cursor.execute("PRAGMA cache_size=-65536")  # KiB: 64 MB a connection, allocated only as used
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class SchemaMismatch(RuntimeError):
+    """The database was made by an older CAM whose tables lack columns this one needs."""
+
+
+def _check_schema(engine: Engine) -> None:
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        missing = [c.name for c in table.columns if c.name not in have]
+        if missing:
+            raise SchemaMismatch(
+                f"table {table.name} in {engine.url.render_as_string(hide_password=True)} lacks "
+                f"{', '.join(missing)}: it was made by an older CAM. Move the old database aside "
+                "(for the default, delete $CAM_HOME/cam.db) and rerun."
+            )
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """One engine per URL per process, with the schema created."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        _sqlite_serialised_writes(engine)
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    _check_schema(engine)
+    _create_schema(engine)
+    return engine
+
+
+#: pg_advisory_xact_lock key that serialises CAM's schema creation (any constant; "CAM" in ASCII).
+_SCHEMA_LOCK = 0x43414D
+
+
+def _create_schema(engine: Engine) -> None:
+    # Several processes may open a fresh PostgreSQL database at once (runs started
+    # together by a schedule, or several `cam run`s). `create_all` checks, then
+    # creates, so they race: the losers fail with a UniqueViolation on
+    # pg_type_typname_nsp_index ("Key (typname, typnamespace)=(leads, 2200) already
+    # exists"). PostgreSQL DDL is transactional, so taking a transaction-level lock
+    # first makes the others wait, then see the committed tables and create nothing.
+    # SQLite needs no lock: BEGIN IMMEDIATE (above) already serialises the transaction.
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+        metadata.create_all(conn)
+
+
+def lock_campaign_leads(conn: Connection, campaign: str) -> None:
+    """Serialise writes to one campaign's lead rows until the transaction ends.
+
+    Two runs of a campaign write the same rows in bulk (one upserting every lead, another
+    marking some contacted); PostgreSQL locks rows in whatever order each plan visits them,
+    so without this they can deadlock. SQLite's BEGIN IMMEDIATE already serialises writers.
+    """
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(f"cam:leads:{campaign}".encode())
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))

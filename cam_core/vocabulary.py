@@ -1,0 +1,113 @@
+"""The words CAM stores and compares, each defined once.
+
+Every status, verdict and kind that lands in a table, a DataFrame column or a
+metadata key is a member of one of these `StrEnum`s, so a typo is a NameError
+rather than a silent mismatch. Members are `str`s: they compare equal to the
+plain text read back from the database or a Parquet file, and format as it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LeadStatus(StrEnum):
+    """A lead's place in its lifecycle: the `leads.status` column and the `qualification` verdict."""
+
+    NEEDS_EMAIL = "needs_email"  # no address yet: never written to the leads table, enrolled or sent to
+    QUALIFIED = "qualified"
+    REVIEW = "review"
+    REJECTED = "rejected"
+    ENROLLED = "enrolled"
+    CONTACTED = "contacted"
+    REPLIED = "replied"
+    BOUNCED = "bounced"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+#: What `qualified` may decide; a lead further along keeps its status.
+VERDICTS = (LeadStatus.QUALIFIED, LeadStatus.REVIEW, LeadStatus.REJECTED, LeadStatus.NEEDS_EMAIL)
+#: A lead in one of these states gets no further step of its sequence.
+STOPPED_STATUSES = (LeadStatus.REPLIED, LeadStatus.BOUNCED, LeadStatus.UNSUBSCRIBED)
+
+
+class Tier(StrEnum):
+    """Routing tiers, best first; their cut-offs live in the campaign (`tiers`)."""
+
+    HOT = "hot"
+    WARM = "warm"
+    COOL = "cool"
+    COLD = "cold"
+
+
+#: Tiers from best to worst.
+TIERS: tuple[Tier, ...] = tuple(Tier)
+
+
+class Enrolment(StrEnum):
+    """What `routed` did with a qualified lead."""
+
+    NEW = "new"  # enrolled today
+    ALREADY_ENROLLED = "already_enrolled"  # an earlier day enrolled it; it keeps its sequence
+    HELD = "held"  # active in another campaign within the exclusivity window: not enrolled
+
+
+class SendStatus(StrEnum):
+    """A row of the send ledger: claimed before the provider is called, completed after."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ReviewStatus(StrEnum):
+    """An item of the review queue."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class EventKind(StrEnum):
+    """What the world told CAM about a message (the `events` table)."""
+
+    REPLY = "reply"
+    BOUNCE = "bounce"
+    COMPLAINT = "complaint"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class EnrichmentStatus(StrEnum):
+    """How enrichment went for one lead (`enrichment_status`)."""
+
+    OFF = "off"  # no provider key set
+    NO_IDENTIFIER = "no_identifier"  # nothing to look the person up by
+    CACHED = "cached"
+    ENRICHED = "enriched"
+    NOT_FOUND = "not_found"
+    PENDING = "pending"  # a provider failed; asked again next run
+    OVER_BUDGET = "over_budget"
+
+
+class MxStatus(StrEnum):
+    """Whether a domain takes mail: `unknown` (offline, reserved name) never counts as invalid."""
+
+    OK = "ok"
+    NONE = "none"
+    UNKNOWN = "unknown"
+
+
+class WindowState(StrEnum):
+    """Where `now` stands against a planned message's sending window."""
+
+    OPEN = "open"
+    NOT_YET = "not_yet"
+    PASSED = "window_passed"
+    CLOSED_DAY = "not_a_sending_day"
+
+
+class SenderProvider(StrEnum):
+    """Where a campaign's messages go."""
+
+    OUTBOX = "outbox"  # .eml files under the CAM home; nothing leaves the machine
+    RESEND = "resend"

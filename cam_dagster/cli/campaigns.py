@@ -1,0 +1,31 @@
+"""`cam campaigns`: validate the campaign files and sync their partitions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cam_dagster.cli.common import cam, dagster_instance
+from cam_dagster.partitions import CAMPAIGN_DIMENSION
+from cam_dagster.sensors.campaign_partitions import campaign_sync
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    campaigns = commands.add_parser("campaigns", help="validate campaign files and sync their partitions")
+    campaigns.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> None:
+    instance = dagster_instance()
+    with cam() as resource:
+        sync = campaign_sync(resource, instance.get_dynamic_partitions(CAMPAIGN_DIMENSION))
+    if sync.added:
+        instance.add_dynamic_partitions(CAMPAIGN_DIMENSION, sync.added)
+    for name in sync.removed:
+        instance.delete_dynamic_partition(CAMPAIGN_DIMENSION, name)
+    for name in instance.get_dynamic_partitions(CAMPAIGN_DIMENSION):
+        print(f"ok     {name}")
+    for problem in sync.problems:
+        print(f"error  {problem}", file=sys.stderr)
+    if sync.problems:
+        raise SystemExit(2)

@@ -1,0 +1,80 @@
+"""The SQL tables that carry state between assets, in the asset graph as external assets.
+
+Dagster cannot draw a cycle, and most of these tables are written late in one run
+and read early in the next (the send ledger by `nurture_batch`, suppression by
+`qualified`), so each is drawn as an input of the assets that read it, and every
+asset that writes one reports a materialization of it with what it wrote: the
+table's page lists each write and the run that made it. `enrolments` is written
+and read within one run, so it sits between `routed` and `nurture_batch`.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import sqlalchemy as sa
+
+from cam_core.state import schema
+from cam_dagster.owners import DATA_TEAM
+
+GROUP = "state"
+
+
+def _table(key: str, table: sa.Table, description: str, deps: tuple[str, ...] = ()) -> dg.AssetSpec:
+    columns = [dg.TableColumn(c.name, str(c.type).lower(), description=c.comment) for c in table.columns]
+    return dg.AssetSpec(
+        key,
+        description=description,
+        deps=deps,
+        group_name=GROUP,
+        kinds={"sql"},
+        owners=[DATA_TEAM],
+        metadata={"dagster/table_name": table.name, "dagster/column_schema": dg.TableSchema(columns=columns)},
+    )
+
+
+LEADS = _table(
+    "leads",
+    schema.leads,
+    "One row per campaign and lead (by email): lifecycle status and why, score, tier, sequence. "
+    "Written by qualified, routed, sent_emails and engagement (cam_core.state.leads); "
+    "read by harvest (who is known already) and nurture_batch.",
+)
+ENROLMENTS = _table(
+    "enrolments",
+    schema.enrolments,
+    "Which sequence each lead of a campaign is enrolled in, and since which day; once per lead, ever. "
+    "Written by routed (cam_core.state.leads.save_routing); read by nurture_batch to plan due steps.",
+    deps=("routed",),
+)
+SEND_LEDGER = _table(
+    "send_ledger",
+    schema.sends,
+    "The send ledger (table `sends`): one row per campaign, lead and step, ever, claimed before the "
+    "provider is called and completed after. Written by sent_emails (cam_core.state.ledger); read by "
+    "nurture_batch (steps done, the day's room) and by sent_emails when it claims.",
+)
+SUPPRESSION = _table(
+    "suppression",
+    schema.suppression,
+    "Addresses never written to again, in any campaign. Written by engagement (bounces, complaints, "
+    "unsubscribes) and `cam suppress` (cam_core.state.suppression); read by qualified and nurture_batch.",
+)
+EVENTS = _table(
+    "events",
+    schema.events,
+    "Replies, bounces, complaints and unsubscribes as the world reports them, each stored once by its id "
+    "(cam_core.state.events). Read by engagement, which folds a day's events into lead state.",
+)
+
+TABLES = [LEADS, ENROLMENTS, SEND_LEDGER, SUPPRESSION, EVENTS]
+
+
+def report_write(context: dg.AssetExecutionContext, table: dg.AssetSpec, **numbers: int) -> None:
+    """Record on the table's own page that this run's asset wrote to it, and how much."""
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=table.key,
+            description=f"written by {context.asset_key.to_user_string()} for {context.partition_key}",
+            metadata={name: dg.MetadataValue.int(int(n)) for name, n in numbers.items()},
+        )
+    )

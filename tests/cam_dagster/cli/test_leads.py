@@ -1,0 +1,68 @@
+"""`cam leads add` and the formula-safe `cam leads export`, as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+import pytest
+
+from cam_core.campaign.demo import demo_campaign_yaml
+from cam_core.reporting.export import neutralise_formulas
+from cam_dagster.cli import main
+from tests.helpers import DAY, today
+
+
+def _cam(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def acme(cam_env):
+    (cam_env.campaigns / "acme.yaml").write_text(demo_campaign_yaml())
+    return cam_env
+
+
+def test_a_lead_added_by_hand_flows_through_the_pipeline(acme, capsys):
+    add = ["leads", "add", "--campaign", "acme", "--email", " Ada@Acme-Data.example ", "--first-name", "Ada"]
+    add += ["--last-name", "Lovelace", "--company", '=HYPERLINK("http://x")', "--title", "CTO", "--date", DAY]
+    code, out, _ = _cam(capsys, *add)
+    assert code == 0 and out.startswith("Added: Ada@Acme-Data.example for acme on " + DAY)
+    code, out, _ = _cam(capsys, *add)
+    assert code == 0 and out.startswith("Already added")
+    assert len(list(acme.landed_dir("acme", DAY).iterdir())) == 1
+
+    assert _cam(capsys, "run", "--campaign", "acme", "--date", DAY)[0] == 0
+    code, out, _ = _cam(capsys, "leads", "export", "--campaign", "acme")
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert row["email"] == "ada@acme-data.example" and row["first_name"] == "Ada" and row["title"] == "CTO"
+    # Opened in a spreadsheet, the company is text, not a live formula.
+    assert row["company"] == '\'=HYPERLINK("http://x")'
+    code, out, _ = _cam(capsys, "leads", "export", "--campaign", "acme", "--format", "json")
+    assert '"company":"=HYPERLINK' in out.replace(" ", "")  # JSON is not a spreadsheet: left as it is
+
+
+def test_leads_add_defaults_to_today_and_refuses_a_bad_address(acme, capsys):
+    code, out, _ = _cam(capsys, "leads", "add", "--campaign", "acme", "--email", "zoe@globex.example")
+    assert code == 0 and f"for acme on {today()}" in out  # the demo campaign's zone is UTC
+    code, _, err = _cam(capsys, "leads", "add", "--campaign", "acme", "--email", "not-an-address")
+    assert code == 2 and "--email 'not-an-address': expected an address" in err and "Traceback" not in err
+    code, _, err = _cam(capsys, "leads", "add", "--campaign", "nosuch", "--email", "a@b.example")
+    assert code == 2 and "no campaign file" in err
+
+
+def test_every_formula_start_is_neutralised_and_nothing_else():
+    frame = pd.DataFrame(
+        {
+            "company": ["=1+1", "+33 1 23", "-2", "@SUM(A1)", "\tx", "\rx", "Acme", "", None, "a=b"],
+            "score": [1, -5, 3, 4, 5, 6, 7, 8, 9, 10],
+        }
+    )
+    safe = neutralise_formulas(frame)
+    assert safe["company"].tolist()[:6] == ["'=1+1", "'+33 1 23", "'-2", "'@SUM(A1)", "'\tx", "'\rx"]
+    assert safe["company"].tolist()[6:8] == ["Acme", ""] and pd.isna(safe["company"].iloc[8])
+    assert safe["company"].iloc[9] == "a=b"
+    assert safe["score"].tolist() == frame["score"].tolist()  # numbers stay numbers
