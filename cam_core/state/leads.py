@@ -55,27 +55,12 @@ def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFr
     Leads without an email yet are not recorded: the table is keyed by email, and
     such a lead waits in `harvest`/`qualified` (needs_email) until enrichment finds one.
     """
+    copied = ("first_name", "last_name", "title", "company", "domain", "industry", "country", "icp_score")
     # The columns first, then the rows: a million-lead table is copied once, 12 columns wide.
-    rows = qualified[
-        [
-            "email",
-            "first_name",
-            "last_name",
-            "title",
-            "company",
-            "domain",
-            "industry",
-            "country",
-            "qualification",
-            "icp_score",
-            "score_breakdown",
-            "reason",
-        ]
-    ]
+    rows = qualified[["email", *copied, "qualification", "score_breakdown", "reason"]]
     rows = rows[rows["email"] != ""].rename(columns={"qualification": "status"})
     rows = rows.assign(campaign=campaign, first_seen=day, updated_on=day)
     t = schema.leads
-    copied = ("first_name", "last_name", "title", "company", "domain", "industry", "country", "icp_score")
     with _writing_leads(engine, campaign) as conn:
         earliest = sa.func.min if conn.dialect.name == "sqlite" else sa.func.least
         updates: dict[str, Callable[[Any], sa.ColumnElement]] = {

@@ -6,12 +6,14 @@ import csv
 import datetime as dt
 from email import message_from_bytes, policy
 
+import dagster as dg
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from cam_core.campaign.loading import load_campaign
 from cam_core.outreach.checks import DAILY_CAP_HELD, NO_SUPPRESSED_ADDRESS
+from cam_core.selection.checks import NO_LEAD_ENROLLED_TWICE
 from cam_core.selection.routing import tiers_for
 from cam_core.state import schema
 from cam_core.state.events import record_events
@@ -123,7 +125,14 @@ def test_routed_enrols_qualified_leads_once_in_their_tiers_sequence(demo_home, r
 
 def test_whole_graph_sends_each_due_lead_once_within_the_cap(demo_home, run_assets, engine):
     result = run_assets()
-    assert all(e.passed for e in result.get_asset_check_evaluations())
+    checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    assert all(checks.values()) and {asset for asset, _ in checks} == {
+        "harvest",
+        "qualified",
+        "routed",
+        "nurture_batch",
+    }
+    assert len(checks) == 8
     campaign = load_campaign(demo_home.campaigns / "demo.yaml")
     routed = stored(demo_home, "routed")
     ledger = _table(engine, schema.sends)
@@ -198,6 +207,41 @@ def test_a_failed_blocking_check_stops_the_send(demo_home, run_assets, engine, m
     assert "sent_emails" not in materialized
     assert not list(demo_home.outbox.rglob("*.eml"))
     assert _table(engine, schema.sends).empty
+
+
+def test_routing_that_leaves_a_lead_unenrolled_is_stopped_before_anything_is_planned(
+    demo_home, run_assets, engine, monkeypatch
+):
+    import cam_dagster.assets.routed as routed_module
+
+    # A writer that records tiers but forgets the enrolments: the routed lead holds none.
+    monkeypatch.setattr(routed_module, "save_routing", lambda engine, campaign, day, routed: None)
+
+    result = run_assets(raise_on_error=False)
+
+    failed = [
+        (e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations() if not e.passed
+    ]
+    assert failed == [("routed", NO_LEAD_ENROLLED_TWICE)]
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "routed" in materialized and not {"nurture_batch", "sent_emails"} & materialized
+    assert not list(demo_home.outbox.rglob("*.eml"))
+
+
+def test_each_table_an_asset_writes_shows_the_write_on_its_own_page(demo_home, run_assets, instance):
+    run_assets()
+    routed = stored(demo_home, "routed")
+
+    def written(table: str) -> dict[str, object]:
+        event = instance.get_latest_materialization_event(dg.AssetKey(table))
+        assert event is not None and event.asset_materialization is not None, table
+        return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+    assert written("enrolments") == {"enrolled": len(routed)}
+    sent = int((stored(demo_home, "sent_emails")["status"] == "sent").sum())
+    assert written("send_ledger") == {"sent": sent, "failed": 0}
+    assert written("leads") == {"leads_moved": 0}  # engagement writes last; no events today
+    assert written("suppression") == {"suppressed": 0}
 
 
 def test_a_batch_over_the_days_room_is_stopped_by_its_check(demo_home, run_assets, engine, monkeypatch):
