@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pandas as pd
 import pytest
@@ -18,6 +20,7 @@ import yaml
 from cam_core.campaign.demo import DEMO_CAMPAIGN, write_demo_home
 from cam_core.intake.landing import land_file
 from cam_core.outreach.senders.resend import ResendSender
+from cam_core.outreach.unsubscribe import read_token
 from cam_core.state import schema
 from cam_core.state.events import record_events
 from cam_core.state.suppression import suppress
@@ -367,12 +370,15 @@ def test_cam_preview_shows_the_next_message(demo_home, run_assets, engine, datab
     from cam_dagster.cli import main
 
     monkeypatch.setenv("CAM_DATABASE_URL", database_url)
+    monkeypatch.setenv("CAM_UNSUBSCRIBE_SECRET", UNSUBSCRIBE_SECRET)
     run_assets()
     lead = _sends(engine).query("sequence == 'fast_track'")["email"].iloc[0]
     assert main(["preview", "--campaign", "demo", "--email", lead]) == 0
     out = capsys.readouterr().out
     assert "step 2" in out and "Subject:  Re: " in out and "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in out
-    assert "Unsubscribe: https://northwind-data.example/unsubscribe?token=" in out
+    link = re.search(r"Unsubscribe: https://northwind-data\.example/unsubscribe\?token=(\S+)", out)
+    # Signed with the secret itself, as the messages that went out were, not with the variable's name.
+    assert link is not None and read_token(unquote(link.group(1)), UNSUBSCRIBE_SECRET) == ("demo", lead)
 
 
 def test_cam_demo_with_resend_writes_the_sender_into_the_campaign_and_sends_to_test_addresses(
