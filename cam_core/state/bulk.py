@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from cam_core.state import schema
+
 
 def read_frame(conn: Connection, query: sa.Executable, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """A query's rows as a DataFrame (named by `columns`, else by the query's own names)."""
@@ -195,7 +197,13 @@ def _arrow_columns(frame: pd.DataFrame, stage: sa.Table) -> list[pa.Array]:
 
 
 def replace_partition(conn: Connection, table: sa.Table, campaign: str, day: str, rows: Rows) -> None:
-    """Delete one campaign-day slice and insert its new rows, in the caller's transaction."""
+    """Delete one campaign-day slice and insert its new rows, in the caller's transaction.
+
+    Two runs of one partition replace it one after the other: under PostgreSQL's READ
+    COMMITTED, a delete that waited on the other's rows would miss the rows it inserted,
+    and the slice would hold both runs' rows.
+    """
+    schema.lock_until_commit(conn, table.name, campaign, day)
     conn.execute(table.delete().where(table.c.campaign == campaign, table.c.day == day))
     if len(rows) == 0:
         return

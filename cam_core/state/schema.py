@@ -226,13 +226,22 @@ def _create_schema(engine: Engine) -> None:
         metadata.create_all(conn)
 
 
+def lock_until_commit(conn: Connection, *name: str) -> None:
+    """Serialise the transactions that take the lock of the same `name` until each ends.
+
+    SQLite's BEGIN IMMEDIATE (above) already serialises every writer; PostgreSQL takes a
+    transaction-level advisory lock, so the next holder's statements see what the last committed.
+    """
+    if conn.dialect.name == "postgresql":
+        key = zlib.crc32(":".join(("cam", *name)).encode())
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
 def lock_campaign_leads(conn: Connection, campaign: str) -> None:
     """Serialise writes to one campaign's lead rows until the transaction ends.
 
     Two runs of a campaign write the same rows in bulk (one upserting every lead, another
     marking some contacted); PostgreSQL locks rows in whatever order each plan visits them,
-    so without this they can deadlock. SQLite's BEGIN IMMEDIATE already serialises writers.
+    so without this they can deadlock.
     """
-    if conn.dialect.name == "postgresql":
-        key = zlib.crc32(f"cam:leads:{campaign}".encode())
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    lock_until_commit(conn, "leads", campaign)
