@@ -121,6 +121,7 @@ def bench_send(leads: int, per_second: int, pace: bool, fake_in_process: bool = 
     from cam_core.outreach.senders.resend import ResendSender
     from cam_core.outreach.sending import send_batch
     from cam_core.state import schema
+    from cam_core.state.history import Stamp
     from tests.fakes.resend import FakeResend, FakeResendProcess
 
     fake_server = FakeResend if fake_in_process else FakeResendProcess
@@ -140,7 +141,7 @@ def bench_send(leads: int, per_second: int, pace: bool, fake_in_process: bool = 
         )
         now = dt.datetime.fromisoformat(f"{DAY}T10:00:00+00:00")
         start = time.perf_counter()
-        report = send_batch(schema.engine_for(url), campaign, DAY, batch, sender, now)
+        report = send_batch(schema.engine_for(url), campaign, DAY, batch, sender, Stamp("bench", now), secret="bench")
         elapsed = time.perf_counter() - start
         sent = report.counts["sent"]
         allowed = 100 * per_second

@@ -6,7 +6,9 @@ IO manager's work) and its database writes; Dagster's own bookkeeping is left ou
 
 from __future__ import annotations
 
+import datetime as dt
 import resource
+import secrets
 import time
 from functools import partial
 from pathlib import Path
@@ -18,15 +20,17 @@ from cam_core.enrich.verification import verify
 from cam_core.intake.harvest import harvest
 from cam_core.outreach.planning import plan_due_steps
 from cam_core.outreach.rendering import render_batch
-from cam_core.outreach.unsubscribe import OUTBOX_SECRET
 from cam_core.selection.qualification import qualify
 from cam_core.selection.routing import route
 from cam_core.selection.scoring import score
 from cam_core.state import schema
+from cam_core.state.history import Stamp
 from cam_core.state.leads import enrolled_before, known_before, save_qualified, save_routing
 from cam_core.state.rejects import save_rejects
-from cam_core.state.suppression import suppressed
+from cam_core.state.suppression import suppressed, suppressed_in
 
+#: A fresh key per bench run: the links it renders go nowhere.
+_SECRET = secrets.token_hex(32)
 STAGES = ("harvest", "enriched", "scored", "qualified", "routed", "nurture_batch")
 
 
@@ -59,18 +63,18 @@ def run(
         return score(enriched, campaign.icp)[0]
 
     def _qualified(scored: pd.DataFrame) -> pd.DataFrame:
-        result = qualify(scored, campaign.qualification, suppressed(engine))
-        save_qualified(engine, campaign.name, day, result)
+        result = qualify(scored, campaign.qualification, suppressed(engine, scored["email"], _SECRET))
+        save_qualified(engine, campaign.name, day, result, Stamp("bench", dt.datetime.now(dt.UTC)))
         return result
 
     def _routed(qualified: pd.DataFrame) -> pd.DataFrame:
         result = route(qualified, campaign, enrolled_before(engine, campaign.name, day))
-        save_routing(engine, campaign.name, day, result)
+        save_routing(engine, campaign.name, day, result, Stamp("bench", dt.datetime.now(dt.UTC)))
         return result
 
     def _nurture() -> pd.DataFrame:
-        plan = plan_due_steps(engine, campaign, day, suppressed(engine))
-        return render_batch(plan.due, campaign, secret=OUTBOX_SECRET)
+        plan = plan_due_steps(engine, campaign, day, suppressed_in(engine, campaign.name, _SECRET))
+        return render_batch(plan.due, campaign, secret=_SECRET)
 
     # Each stage's input is dropped once the next has it, so the peak holds at most two tables.
     frame = stage("harvest", _harvest)

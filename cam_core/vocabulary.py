@@ -12,23 +12,44 @@ from enum import StrEnum
 
 
 class LeadStatus(StrEnum):
-    """A lead's place in its lifecycle: the `leads.status` column and the `qualification` verdict."""
+    """A lead's place in its lifecycle: the `leads.status` column and the `qualification` verdict.
 
+    Which status may follow which is `cam_core.lifecycle.TRANSITIONS`; every change is audited.
+    """
+
+    HARVESTED = "harvested"  # read from a file or a search, not yet judged (a new lead's "from")
     NEEDS_EMAIL = "needs_email"  # no address yet: never written to the leads table, enrolled or sent to
     QUALIFIED = "qualified"
     REVIEW = "review"
     REJECTED = "rejected"
-    ENROLLED = "enrolled"
+    HELD = "held"  # qualified, but active in another campaign: not enrolled (yet)
+    ENROLLED = "enrolled"  # routed into a sequence
     CONTACTED = "contacted"
+    PAUSED = "paused"  # no step until it resumes (an out-of-office)
     REPLIED = "replied"
+    INTERESTED = "interested"
+    NOT_INTERESTED = "not_interested"
     BOUNCED = "bounced"
+    COMPLAINED = "complained"
     UNSUBSCRIBED = "unsubscribed"
+    CONVERTED = "converted"
+    FORGOTTEN = "forgotten"  # erased on request; only the audit of the change keeps a keyed hash
 
 
 #: What `qualified` may decide; a lead further along keeps its status.
 VERDICTS = (LeadStatus.QUALIFIED, LeadStatus.REVIEW, LeadStatus.REJECTED, LeadStatus.NEEDS_EMAIL)
 #: A lead in one of these states gets no further step of its sequence.
-STOPPED_STATUSES = (LeadStatus.REPLIED, LeadStatus.BOUNCED, LeadStatus.UNSUBSCRIBED)
+STOPPED_STATUSES = (
+    LeadStatus.PAUSED,
+    LeadStatus.REPLIED,
+    LeadStatus.INTERESTED,
+    LeadStatus.NOT_INTERESTED,
+    LeadStatus.BOUNCED,
+    LeadStatus.COMPLAINED,
+    LeadStatus.UNSUBSCRIBED,
+    LeadStatus.CONVERTED,
+    LeadStatus.FORGOTTEN,
+)
 
 
 class Tier(StrEnum):
@@ -69,12 +90,27 @@ class ReviewStatus(StrEnum):
 
 
 class EventKind(StrEnum):
-    """What the world told CAM about a message (the `events` table)."""
+    """What the world told CAM about a message (the `events` table). Resend's webhook
+    types map onto these in `cam_core.engagement.resend_events`."""
 
-    REPLY = "reply"
-    BOUNCE = "bounce"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    DELAYED = "delivery_delayed"
+    BOUNCE = "bounce"  # permanent: the address is suppressed
+    SOFT_BOUNCE = "soft_bounce"  # transient: counted, retried by the sequence, never suppressed
     COMPLAINT = "complaint"
+    OPENED = "opened"
+    CLICKED = "clicked"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"  # the provider refused to send to a suppressed address
     UNSUBSCRIBE = "unsubscribe"
+    RECEIVED = "received"  # an inbound message, kept for reply handling
+    REPLY = "reply"
+    UNKNOWN = "unknown"  # a body that is no event CAM knows: stored, never dropped
+
+
+#: Events that put the address on the global suppression list the moment they arrive.
+SUPPRESSING_EVENTS = (EventKind.BOUNCE, EventKind.COMPLAINT, EventKind.UNSUBSCRIBE, EventKind.SUPPRESSED)
 
 
 class EnrichmentStatus(StrEnum):

@@ -36,7 +36,8 @@ LEADS = _table(
     "leads",
     schema.leads,
     "One row per campaign and lead (by email): lifecycle status and why, score, tier, sequence. "
-    "Written by qualified, routed, sent_emails and engagement (cam_core.state.leads); "
+    "Written by qualified, routed, sent_emails, engagement and `cam serve` (cam_core.state.leads), "
+    "each change of status along cam_core.lifecycle and recorded in lead_history; "
     "read by harvest (who is known already) and nurture_batch.",
 )
 ENROLMENTS = _table(
@@ -56,17 +57,27 @@ SEND_LEDGER = _table(
 SUPPRESSION = _table(
     "suppression",
     schema.suppression,
-    "Addresses never written to again, in any campaign. Written by engagement (bounces, complaints, "
-    "unsubscribes) and `cam suppress` (cam_core.state.suppression); read by qualified and nurture_batch.",
+    "Addresses never written to again, in any campaign (a forgotten person only as a keyed hash). "
+    "Written outside the runs, the moment the world says so: by `cam serve` (permanent bounces, "
+    "complaints, unsubscribes, Resend's own suppressions), `cam suppress` and `cam forget` "
+    "(cam_core.state.suppression); read by qualified, nurture_batch and sent_emails at hand-over.",
 )
 EVENTS = _table(
     "events",
     schema.events,
-    "Replies, bounces, complaints and unsubscribes as the world reports them, each stored once by its id "
-    "(cam_core.state.events). Read by engagement, which folds a day's events into lead state.",
+    "What Resend and recipients reported (sent, delivered, delayed, bounced, complained, opened, clicked, "
+    "failed, suppressed, received, unsubscribed), each stored once by its id as `cam serve` receives it "
+    "(cam_core.engagement.receiving). Read by engagement and campaign_metrics.",
+)
+LEAD_HISTORY = _table(
+    "lead_history",
+    schema.lead_history,
+    "One row per change of a lead's status: from, to, when, why and on whose word (asset:<run id>, "
+    "webhook:<svix-id>, unsubscribe:<token id>, cli). Written with every status change "
+    "(cam_core.state.leads); read by `cam leads history EMAIL`.",
 )
 
-TABLES = [LEADS, ENROLMENTS, SEND_LEDGER, SUPPRESSION, EVENTS]
+TABLES = [LEADS, ENROLMENTS, SEND_LEDGER, SUPPRESSION, EVENTS, LEAD_HISTORY]
 
 
 def report_write(context: dg.AssetExecutionContext, table: dg.AssetSpec, **numbers: int) -> None:

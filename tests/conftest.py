@@ -15,7 +15,8 @@ from cam_core.settings import HomeLayout, default_database_url
 from cam_core.state.schema import engine_for
 from cam_dagster.definitions import ASSETS
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
-from tests.helpers import DAY, resources_for
+from tests.fakes.resend import FakeResend
+from tests.helpers import DAY, RESEND_KEY, edit_campaign, resources_for
 from tests.postgres_server import PostgresServer
 
 
@@ -137,3 +138,19 @@ def run_assets(instance: dg.DagsterInstance, cam_env: HomeLayout, database_url: 
         )
 
     return run
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeResend]:
+    """A fake Resend server on 127.0.0.1 that takes RESEND_KEY."""
+    with FakeResend(api_key=RESEND_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def resend_home(cam_env: HomeLayout) -> HomeLayout:
+    """The demo campaign sending through Resend (a daily cap of 250), its sample landed for DAY."""
+    _, sample = write_demo_home(cam_env.campaigns, cam_env.samples, sender="resend")
+    land_file(cam_env, sample, DEMO_CAMPAIGN, DAY)
+    edit_campaign(cam_env, daily_cap=250)
+    return cam_env

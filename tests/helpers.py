@@ -9,9 +9,12 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
+import yaml
 
 from cam_core.campaign.demo import DEMO_CAMPAIGN
 from cam_core.settings import HomeLayout
+from cam_core.state.history import Stamp
 from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.resources.apollo import ApolloResource
 from cam_dagster.resources.cam import CamResource
@@ -34,6 +37,8 @@ ASSET_KEYS = [
 ]
 #: The clock of writes a test makes itself (suppressions, events): 09:00 UTC on DAY.
 NOW = dt.datetime(2026, 11, 17, 9, 0, tzinfo=dt.UTC)
+#: Lead-state changes made by a test, as if by a person at the command line.
+BY_TEST = Stamp("test", NOW)
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -71,3 +76,27 @@ def metadata_of(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]
 
 def today() -> str:
     return dt.date.today().isoformat()
+
+
+#: The API key the fake Resend server accepts.
+RESEND_KEY = "re_test_key"
+
+
+def resend_settings(fake: Any, **extra: Any) -> dict[str, Any]:
+    """`run_assets` settings for the Resend resource pointed at a fake Resend server, with short retries."""
+    return {"api_key": RESEND_KEY, "api_url": fake.url, "timeout_seconds": 1.0, "retry_base_delay": 0.05, **extra}
+
+
+def edit_campaign(home: HomeLayout, name: str = DEMO_CAMPAIGN, **sender: Any) -> None:
+    """Change fields of a campaign file's `sender`."""
+    path = home.campaigns / f"{name}.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["sender"].update(sender)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+def rows_of(engine: Any, table: sa.Table) -> pd.DataFrame:
+    """Every row of a CAM table."""
+    with engine.connect() as conn:
+        result = conn.execute(sa.select(table))
+        return pd.DataFrame(result.all(), columns=list(result.keys()))

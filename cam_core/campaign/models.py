@@ -208,6 +208,30 @@ class Warmup(StrictModel):
         return min(self.start + days * self.daily_increase, self.ceiling)
 
 
+class Reputation(StrictModel):
+    """The reputation guard: the campaign stops sending when its recent hard-bounce or
+    complaint rate goes above its limit, until a person runs `cam resume --campaign C`.
+
+    Rates are over the campaign's last `window_sends` messages sent within the last
+    `window_days` days (and after its last resume): the share of them that drew a
+    permanent bounce (soft bounces never count), and the share that drew a complaint.
+    A rate is judged only once that window holds `min_sends` messages, so the first
+    bounce of a new campaign does not stop it. A limit of 1 switches its check off.
+    """
+
+    max_bounce_rate: float = Field(default=0.03, gt=0, le=1)
+    max_complaint_rate: float = Field(default=0.001, gt=0, le=1)
+    window_sends: int = Field(default=1000, ge=1)
+    window_days: int = Field(default=7, ge=1)
+    min_sends: int = Field(default=100, ge=1)
+
+    @model_validator(mode="after")
+    def _min_within_window(self) -> Reputation:
+        if self.min_sends > self.window_sends:
+            raise ValueError("min_sends must be <= window_sends, or no window could ever be judged")
+        return self
+
+
 class Sender(StrictModel):
     provider: SenderProvider = SenderProvider.OUTBOX
     from_email: str = Field(min_length=3)
@@ -224,6 +248,8 @@ class Sender(StrictModel):
     window: Window | None = None
     #: How late past the window a message may still go (a run that waited in the queue).
     grace_hours: float = Field(default=2.0, ge=0, le=24)
+    #: Pause sending when recent bounces or complaints run too high.
+    reputation: Reputation = Reputation()
 
     @property
     def domain(self) -> str:

@@ -1,6 +1,11 @@
-"""Engagement: how what the world tells CAM (replies, bounces, complaints,
-unsubscribes, stored in the `events` table) becomes lead state, in the
-`engagement` asset (`events.fold_events`).
+"""Engagement: how what the world tells CAM becomes lead state.
+
+- `service`: `cam serve`, the HTTP service for one-click unsubscribes, Resend's
+  webhooks and health probes;
+- `resend_events`: Resend's webhook events as CAM event rows;
+- `receiving`: storing events once and acting on them at once (suppression, the
+  lead's lifecycle), whether they came over HTTP or from a file;
+- `events`: folding a day's events per lead, for the `engagement` asset.
 
 May import the shared layer, `cam_core.campaign` and `cam_core.state`; no other stage.
 """

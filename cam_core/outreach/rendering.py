@@ -9,7 +9,7 @@ them; the one-click `List-Unsubscribe` header carries the same link.
 A rendered batch has BATCH_COLUMNS: send_key, email, first_name, last_name,
 company, country (for the recipient's time zone), tier, sequence, step, variant, subject, body_text, body_html ("" when
 the step has no HTML part), from_email, reply_to, unsubscribe_url,
-list_unsubscribe.
+list_unsubscribe, token_id (the link's opaque id of the send, kept in the ledger).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from jinja2 import Template, TemplateError
 
 from cam_core.campaign.models import Campaign
 from cam_core.campaign.templates import TEMPLATE_FIELDS, environment
-from cam_core.outreach.unsubscribe import make_token, unsubscribe_url
+from cam_core.unsubscribe import make_token, token_id, unsubscribe_url
 
 BATCH_COLUMNS = (
     "send_key",
@@ -41,6 +41,7 @@ BATCH_COLUMNS = (
     "reply_to",
     "unsubscribe_url",
     "list_unsubscribe",
+    "token_id",
 )
 
 
@@ -94,7 +95,8 @@ def render_batch(due: pd.DataFrame, campaign: Campaign, secret: str) -> pd.DataF
             raise TemplateProblem(f"{where}: template error: {exc}") from None
         except Exception as exc:  # {{ 1/0 }}, a sandboxed range too big, ...: still the template's fault
             raise TemplateProblem(f"{where}: template error: {type(exc).__name__}: {exc}") from None
-    links = [unsubscribe_url(sender.unsubscribe_url, make_token(campaign.name, e, secret)) for e in out["email"]]
+    links = [unsubscribe_url(sender.unsubscribe_url, make_token(k, secret)) for k in out["send_key"]]
+    out["token_id"] = [token_id(k, secret) for k in out["send_key"]]
     out["subject"] = subjects
     out["unsubscribe_url"] = links
     out["body_text"] = [t + footer(sender.postal_address, link) for t, link in zip(texts, links, strict=True)]

@@ -1,7 +1,9 @@
 """The campaign funnel for one day (the `campaign_metrics` stage).
 
-One row per funnel stage: `stage`, `count`, and where the campaign sets one,
-`target` and `pct_of_target`.
+One row per funnel stage: `stage`, `count` (the day's), `to_date` (the campaign's
+total up to and including the day, for sends and events), and where the campaign
+sets one, `target` and `pct_of_target`. Engagement stages count stored events
+only: nothing is assumed delivered or opened because it was sent.
 """
 
 from __future__ import annotations
@@ -21,15 +23,23 @@ FUNNEL_STAGES = (
     "routed",
     "in_batch",
     "sent",
+    "delivered",
+    "opened",
+    "clicked",
     "reply",
     "bounce",
+    "soft_bounce",
+    "complaint",
     "unsubscribe",
 )
+#: Stages counted from the `events` table, by the EventKind of the same name.
+EVENT_STAGES = ("delivered", "opened", "clicked", "reply", "bounce", "soft_bounce", "complaint", "unsubscribe")
 
 
-def funnel(counts: dict[str, int], targets: Targets) -> pd.DataFrame:
+def funnel(counts: dict[str, int], targets: Targets, to_date: dict[str, int] | None = None) -> pd.DataFrame:
     goal = {"qualified": targets.qualified, "sent": targets.sent, "reply": targets.replies}
     frame = pd.DataFrame({"stage": list(FUNNEL_STAGES), "count": [int(counts.get(s, 0)) for s in FUNNEL_STAGES]})
+    frame["to_date"] = frame["stage"].map(to_date or {}).astype("Int64")
     frame["target"] = frame["stage"].map(lambda s: goal.get(s) or None).astype("Int64")
     frame["pct_of_target"] = (100 * frame["count"] / frame["target"]).round(1).astype("Float64")
     return frame

@@ -6,13 +6,16 @@ statement. The tables and who writes them:
 
 | table | written by |
 |---|---|
-| `leads`, `enrolments` | `leads` (save_qualified, save_routing, mark_contacted, apply_engagement) |
+| `leads`, `enrolments` | `leads` (save_qualified, save_routing, mark_contacted, move_leads, mark) |
+| `lead_history` | `history.record_moves`, from `leads` in the change's transaction; `forgetting` |
 | `sends`, `send_quota` (the send ledger) | `ledger` (claim, record_outcomes, release) |
 | `suppression` | `suppression` (suppress, add) |
-| `events` | `events` (record_events) |
+| `events` | `events` (record_events), called by `cam_core.engagement.receiving` |
+| `sending_pauses` | `pauses` (pause, resume) |
 | `harvest_rejects` | `rejects` (save_rejects) |
 | `review_queue` | `cam_core.selection.review` (queue, decide) |
 | `enrichment_cache` | `cam_core.enrich.cache` (save) |
+| every table, erasing a person (`cam forget`) | `forgetting` (forget); its keyed hash through `suppression.add` |
 
 Anyone may read; nobody else writes. May import the shared layer and `cam_core.campaign`.
 """

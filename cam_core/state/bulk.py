@@ -66,10 +66,16 @@ def upsert(conn: Connection, table: sa.Table, rows: Rows, keys: Iterable[str], u
         return
     if isinstance(rows, pd.DataFrame):
         with staged(conn, table, rows) as stage:
-            stmt = _insert_from(conn, table, stage, order_by=keys)
-            conn.execute(_on_conflict_update(stmt, keys, updates))
+            upsert_staged(conn, table, stage, keys, updates)
     else:
         conn.execute(_on_conflict_update(insert_for(conn, table), keys, updates), list(rows))
+
+
+def upsert_staged(
+    conn: Connection, table: sa.Table, stage: sa.Table, keys: Iterable[str], updates: Mapping[str, Any]
+) -> None:
+    """`upsert` of rows already `staged` (for a caller that also reads the stage, say to audit)."""
+    conn.execute(_on_conflict_update(_insert_from(conn, table, stage, order_by=keys), keys, updates))
 
 
 def incoming(column: str) -> Callable[[Any], Any]:

@@ -1,15 +1,16 @@
 """The `leads` and `enrolments` tables: a lead's lifecycle status and why, and the
 sequence it is enrolled in. The only writers of both.
 
-A lead's status only moves forward: a lead already contacted is not reset to
-"qualified" because it turned up again in a later file or a rerun. Every
-transaction that writes a campaign's lead rows takes that campaign's lock first
-(`schema.lock_campaign_leads`), so two runs of a campaign cannot deadlock.
+A lead's status moves only along `cam_core.lifecycle.TRANSITIONS` (a lead already
+contacted is not reset to "qualified" because it turned up again in a later file
+or a rerun), and every move is recorded in `lead_history` in the same
+transaction. Every transaction that writes a campaign's lead rows takes that
+campaign's lock first (`schema.lock_campaign_leads`), so two runs of a campaign
+cannot deadlock.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,27 +19,22 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from cam_core.state import bulk, schema, suppression
+from cam_core import lifecycle
+from cam_core.state import bulk, history, schema
+from cam_core.state.history import Stamp
 from cam_core.vocabulary import Enrolment, LeadStatus
 
-#: Statuses a stage may overwrite, by the stage that writes them.
-_DECIDED = (LeadStatus.QUALIFIED, LeadStatus.REVIEW, LeadStatus.REJECTED)
-_OVERWRITABLE = {
-    "decided": _DECIDED,  # qualification may revise its own verdict
-    "enrolled": _DECIDED,  # routing enrols qualified leads
-    "contacted": (*_DECIDED, LeadStatus.ENROLLED),  # a send moves an enrolled lead on
-    "final": (*_DECIDED, LeadStatus.ENROLLED, LeadStatus.CONTACTED),  # replies, bounces, unsubscribes
-}
+_VERDICTS = (LeadStatus.QUALIFIED, LeadStatus.REVIEW, LeadStatus.REJECTED)
+
+
+def _may_become(status: sa.ColumnElement, target: LeadStatus) -> sa.ColumnElement:
+    """SQL: a lead in `status` may move to `target`. Spelled as ORs of constants, not
+    IN (...): an expanding IN cannot run in executemany."""
+    return sa.or_(*(status == sa.literal_column(f"'{s}'") for s in lifecycle.sources_of(target)))
+
 
 #: Columns of a campaign's earlier leads that `harvest` checks duplicates against.
 KNOWN_COLUMNS = ("email", "first_name", "last_name", "company", "domain", "first_seen", "status")
-
-
-def _status_case(new_status: sa.ColumnElement, stage: str) -> sa.ColumnElement:
-    # Spelled as ORs of constants, not IN (...): an expanding IN cannot run in executemany.
-    t = schema.leads
-    overwritable = sa.or_(*(t.c.status == sa.literal_column(f"'{s}'") for s in _OVERWRITABLE[stage]))
-    return sa.case((overwritable, new_status), else_=t.c.status)
 
 
 @contextmanager
@@ -49,7 +45,7 @@ def _writing_leads(engine: Engine, campaign: str) -> Iterator[Connection]:
         yield conn
 
 
-def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFrame) -> None:
+def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFrame, stamp: Stamp) -> None:
     """Record every lead's verdict, score and reason; leads further along keep their status.
 
     Leads without an email yet are not recorded: the table is keyed by email, and
@@ -61,14 +57,30 @@ def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFr
     rows = rows[rows["email"] != ""].rename(columns={"qualification": "status"})
     rows = rows.assign(campaign=campaign, first_seen=day, updated_on=day)
     t = schema.leads
-    with _writing_leads(engine, campaign) as conn:
+    with _writing_leads(engine, campaign) as conn, bulk.staged(conn, t, rows) as stage:
         earliest = sa.func.min if conn.dialect.name == "sqlite" else sa.func.least
+
+        def verdict_applies(new: sa.ColumnElement) -> sa.ColumnElement:
+            return sa.or_(*(sa.and_(new == v.value, _may_become(t.c.status, v)) for v in _VERDICTS))
+
+        joined = stage.outerjoin(t, sa.and_(t.c.campaign == stage.c.campaign, t.c.email == stage.c.email))
+        moves = (
+            sa.select(
+                stage.c.campaign,
+                stage.c.email,
+                sa.func.coalesce(t.c.status, LeadStatus.HARVESTED.value),
+                stage.c.status,
+            )
+            .select_from(joined)
+            .where(sa.or_(t.c.status.is_(None), verdict_applies(stage.c.status)))
+        )
+        history.record_moves(conn, moves, "qualification", stamp)
         updates: dict[str, Callable[[Any], sa.ColumnElement]] = {
             **{c: bulk.incoming(c) for c in (*copied, "score_breakdown", "reason", "updated_on")},
-            "status": lambda ex: _status_case(ex.status, "decided"),
+            "status": lambda ex: sa.case((verdict_applies(ex.status), ex.status), else_=t.c.status),
             "first_seen": lambda ex: earliest(t.c.first_seen, ex.first_seen),
         }
-        bulk.upsert(conn, t, rows, keys=("campaign", "email"), updates=updates)
+        bulk.upsert_staged(conn, t, stage, keys=("campaign", "email"), updates=updates)
 
 
 def known_before(engine: Engine, campaign: str, day: str) -> pd.DataFrame:
@@ -93,10 +105,11 @@ def enrolled_before(engine: Engine, campaign: str, day: str) -> pd.Series:
     return found.set_index("email")["sequence"].astype("str")
 
 
-def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame) -> None:
+def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame, stamp: Stamp) -> None:
     """Enrol new leads (once per campaign, ever) and record tier and sequence.
 
-    Leads held back (active in another campaign) are not enrolled: their reason says why.
+    Leads held back (active in another campaign) are not enrolled: they are `held`,
+    and their reason says why.
     """
     enrolment = routed["enrolment"]
     held = routed.loc[enrolment == Enrolment.HELD, ["email", "hold_reason"]] if "hold_reason" in routed else None
@@ -113,19 +126,17 @@ def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame) 
                 values={"reason": "hold_reason"},
                 where=[t.c.campaign == campaign],
             )
+            _move(conn, campaign, held["email"], LeadStatus.HELD, "held: active in another campaign", stamp)
         bulk.insert_ignoring_conflicts(conn, schema.enrolments, new.assign(campaign=campaign, enrolled_on=day))
         bulk.update_rows(
             conn,
             t,
             going,
             match={"email": "email"},
-            values={
-                "tier": "tier",
-                "sequence": "sequence",
-                "status": lambda _row: _status_case(sa.literal(LeadStatus.ENROLLED.value), "enrolled"),
-            },
+            values={"tier": "tier", "sequence": "sequence"},
             where=[t.c.campaign == campaign],
         )
+        _move(conn, campaign, going["email"], LeadStatus.ENROLLED, "routing", stamp)
 
 
 def enrolments_of(engine: Engine, campaign: str, emails: list[str]) -> pd.DataFrame:
@@ -141,29 +152,41 @@ def enrolments_of(engine: Engine, campaign: str, emails: list[str]) -> pd.DataFr
     return pd.concat([pd.DataFrame(columns=["email", "sequence", "enrolled_on"]), *found], ignore_index=True)
 
 
-def mark_contacted(engine: Engine, campaign: str, emails: list[str]) -> None:
-    if not emails:
-        return
+def _move(conn: Connection, campaign: str, emails: pd.Series, target: LeadStatus, cause: str, stamp: Stamp) -> int:
+    """Move these leads of `campaign` to `target` where the lifecycle allows, each move audited; how many moved."""
+    if emails.empty:
+        return 0
     t = schema.leads
-    with _writing_leads(engine, campaign) as conn:
-        conn.execute(
-            t.update()
-            .where(t.c.campaign == campaign, t.c.email.in_(emails))
-            .values(status=_status_case(sa.literal(LeadStatus.CONTACTED.value), "contacted"))
-        )
+    with bulk.staged(conn, t, pd.DataFrame({"email": emails.drop_duplicates()})) as stage:
+        chosen = (t.c.campaign == campaign, t.c.email.in_(sa.select(stage.c.email)), _may_become(t.c.status, target))
+        moves = sa.select(t.c.campaign, t.c.email, t.c.status, sa.literal(target.value, sa.String)).where(*chosen)
+        history.record_moves(conn, moves, cause, stamp)
+        return int(conn.execute(t.update().where(*chosen).values(status=target.value)).rowcount)
 
 
-def apply_engagement(engine: Engine, campaign: str, folded: pd.DataFrame, now: dt.datetime) -> None:
-    """Move leads to replied / bounced / unsubscribed and suppress where the events say so
-    (`folded`: email, status, suppress), in one transaction."""
-    t = schema.leads
+def mark_contacted(engine: Engine, campaign: str, emails: list[str], stamp: Stamp) -> None:
     with _writing_leads(engine, campaign) as conn:
-        for status, group in folded.groupby("status"):
-            conn.execute(
-                t.update()
-                .where(t.c.campaign == campaign, t.c.email.in_(group["email"].tolist()))
-                .values(status=_status_case(sa.literal(str(status)), "final"))
-            )
-        to_suppress = folded[folded["suppress"]]
-        for reason, group in to_suppress.groupby("status"):
-            suppression.add(conn, group["email"].tolist(), str(reason), f"event:{campaign}", now)
+        _move(conn, campaign, pd.Series(emails, dtype="str"), LeadStatus.CONTACTED, "sent", stamp)
+
+
+def move_leads(engine: Engine, campaign: str, moves: pd.DataFrame, stamp: Stamp) -> int:
+    """Apply `moves` (email, status, cause) where the lifecycle allows, in one transaction; how many moved."""
+    moved = 0
+    with _writing_leads(engine, campaign) as conn:
+        for (status, cause), group in moves.groupby(["status", "cause"], sort=True):
+            moved += _move(conn, campaign, group["email"], LeadStatus(str(status)), str(cause), stamp)
+    return moved
+
+
+def mark(engine: Engine, campaign: str, email: str, status: str, stamp: Stamp, cause: str) -> str:
+    """Move one lead by hand; refuses a change the lifecycle does not allow. The status it had."""
+    [target] = lifecycle.statuses([status])
+    t = schema.leads
+    email = email.strip().lower()
+    with _writing_leads(engine, campaign) as conn:
+        current = conn.execute(sa.select(t.c.status).where(t.c.campaign == campaign, t.c.email == email)).scalar()
+        if current is None:
+            raise lifecycle.IllegalTransition(f"{email} is not a lead of campaign {campaign}")
+        lifecycle.check_transition(current, target)
+        _move(conn, campaign, pd.Series([email]), target, cause, stamp)
+        return str(current)

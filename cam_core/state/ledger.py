@@ -48,6 +48,34 @@ def _batch_ids(keys: pd.Series) -> pd.Series:
     return group.map(names).astype("str")
 
 
+def send_by_token(engine: Engine, token_id: str) -> dict[str, object] | None:
+    """The ledger row (campaign, email, send_key, step) whose unsubscribe link carries `token_id`."""
+    t = schema.sends
+    query = sa.select(t.c.campaign, t.c.email, t.c.send_key, t.c.step).where(t.c.token_id == token_id)
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return dict(row._mapping) if row is not None else None
+
+
+def sends_by_message_id(engine: Engine, message_ids: list[str]) -> pd.DataFrame:
+    """The ledger rows (message_id, campaign, email, send_key, step) of messages the provider named."""
+    t = schema.sends
+    columns = ["message_id", "campaign", "email", "send_key", "step"]
+    query = sa.select(*(t.c[c] for c in columns)).where(t.c.message_id.in_(message_ids))
+    with engine.connect() as conn:
+        return bulk.read_frame(conn, query, columns)
+
+
+def sent_count(engine: Engine, campaign: str, until: str) -> int:
+    """Messages the campaign sent on days up to and including `until`."""
+    t = schema.sends
+    query = sa.select(sa.func.count()).where(
+        t.c.campaign == campaign, t.c.status == SendStatus.SENT, t.c.send_day <= until
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
 def ledger_rows(engine: Engine, campaign: str, keys: list[str] | None = None, day: str | None = None) -> pd.DataFrame:
     t = schema.sends
     query = sa.select(t).where(t.c.campaign == campaign).order_by(t.c.send_key)
@@ -198,6 +226,7 @@ def claim(engine: Engine, campaign: Campaign, day: str, batch: pd.DataFrame, pro
                     "sender_domain",
                     "batch_id",
                     "claimed_at",
+                    *(["token_id"] if "token_id" in fresh else []),
                 ]
             ],
         )

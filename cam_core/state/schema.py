@@ -8,7 +8,10 @@ Each table's writers are listed in `cam_core.state`'s docstring. Tables:
 - `send_quota`: one row per (campaign or sending domain, day), locked while sends
   are claimed so concurrent runs cannot both spend the same room under a cap.
 - `suppression`: addresses never to be written to again, in any campaign.
-- `events`: replies, bounces, complaints, unsubscribes as they arrive.
+- `events`: what providers and recipients told CAM (deliveries, bounces, complaints,
+  unsubscribes, opens, clicks, inbound mail), each once, as it arrived.
+- `lead_history`: one row per change of a lead's status: from, to, when, why, on whose word.
+- `sending_pauses`: campaigns whose sending the reputation guard stopped, and when `cam resume` lifted it.
 - `harvest_rejects`: the rows `harvest` could not use, replaced per partition.
 - `review_queue`: leads in a campaign's review band, and what a person decided.
 - `enrichment_cache`: what each provider answered for a person (found or not), by
@@ -75,6 +78,7 @@ sends = sa.Table(
     # The provider call this row travels in; its idempotency key, so a repair resends the same batch.
     sa.Column("batch_id", sa.String(64), nullable=False),
     sa.Column("message_id", sa.Text),
+    sa.Column("token_id", sa.String(32), index=True),  # the opaque id its unsubscribe link carries
     sa.Column("location", sa.Text),  # outbox file, or the provider's id
     sa.Column("error", sa.Text),
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
@@ -107,11 +111,40 @@ events = sa.Table(
     sa.Column("event_id", sa.String(128), primary_key=True),
     sa.Column("campaign", sa.String(64), nullable=False),
     sa.Column("email", sa.String(320), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),  # reply, bounce, complaint, unsubscribe
+    sa.Column("kind", sa.String(16), nullable=False),  # an EventKind
     sa.Column("day", sa.String(10), nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("detail", sa.Text, nullable=False, default=""),
+    # The ledger row the event is about (matched by the provider's email id), when known.
+    sa.Column("send_key", sa.String(64)),
+    sa.Column("step", sa.Integer),
+    sa.Column("source", sa.Text),  # webhook:<svix-id>, unsubscribe:<send_key>, file:<name>, ...
+    sa.Column("payload", sa.Text),  # the provider's JSON as received, for what CAM does not read yet
     sa.Index("ix_events_campaign_day", "campaign", "day"),
+)
+
+lead_history = sa.Table(
+    "lead_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("campaign", sa.String(64), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("from_status", sa.String(16), nullable=False),
+    sa.Column("to_status", sa.String(16), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("cause", sa.Text, nullable=False),  # qualification, routing, sent, event:bounce, marked by hand, ...
+    sa.Column("source", sa.Text, nullable=False),  # asset:<run id>, webhook:<svix-id>, cli, ...
+    sa.Index("ix_lead_history_email", "email"),
+)
+
+sending_pauses = sa.Table(
+    "sending_pauses",
+    metadata,
+    sa.Column("campaign", sa.String(64), primary_key=True),
+    sa.Column("paused_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    # Set by `cam resume`: the pause is lifted, and the guard counts only sends after it.
+    sa.Column("resumed_at", sa.DateTime(timezone=True)),
 )
 
 harvest_rejects = sa.Table(
@@ -181,12 +214,19 @@ class SchemaMismatch(RuntimeError):
 
 
 def _check_schema(engine: Engine) -> None:
+    """Add the nullable columns a newer CAM brought; refuse a database that lacks any other."""
     inspector = sa.inspect(engine)
     for table in metadata.sorted_tables:
         if not inspector.has_table(table.name):
             continue
         have = {c["name"] for c in inspector.get_columns(table.name)}
-        missing = [c.name for c in table.columns if c.name not in have]
+        addable = [c for c in table.columns if c.name not in have and c.nullable and not c.primary_key]
+        if addable:
+            with engine.begin() as conn:
+                for column in addable:
+                    kind = column.type.compile(dialect=conn.dialect)
+                    conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+        missing = [c.name for c in table.columns if c.name not in have and c not in addable]
         if missing:
             raise SchemaMismatch(
                 f"table {table.name} in {engine.url.render_as_string(hide_password=True)} lacks "

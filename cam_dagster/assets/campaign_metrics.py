@@ -1,9 +1,11 @@
 import dagster as dg
 import pandas as pd
 
-from cam_core.reporting.metrics import funnel
+from cam_core.reporting.metrics import EVENT_STAGES, funnel
+from cam_core.state.events import event_counts
+from cam_core.state.ledger import sent_count
 from cam_core.state.rejects import rejects_count
-from cam_core.vocabulary import VERDICTS, EventKind, SendStatus
+from cam_core.vocabulary import VERDICTS, SendStatus
 from cam_dagster import metadata
 from cam_dagster.owners import GROWTH_TEAM
 from cam_dagster.partitions import CampaignDay, cam_partitions
@@ -22,7 +24,8 @@ def campaign_metrics(
     sent_emails: pd.DataFrame,
     engagement: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
-    """The day's funnel, stage by stage, against the campaign's targets."""
+    """The day's funnel, stage by stage, against the campaign's targets, with campaign-to-date
+    totals for sends and events (delivered, opened, clicked, replies, bounces, complaints, unsubscribes)."""
     partition = CampaignDay.of(context.partition_key)
     campaign = cam.campaign(partition.campaign)
     verdicts = qualified["qualification"].value_counts()
@@ -34,7 +37,19 @@ def campaign_metrics(
         "routed": len(routed),
         "in_batch": len(nurture_batch),
         "sent": int((sent_emails["status"] == SendStatus.SENT).sum()),
-        **{k: int(engagement[k].sum()) for k in (EventKind.REPLY, EventKind.BOUNCE, EventKind.UNSUBSCRIBE)},
+        **{k: int(engagement[k].sum()) for k in EVENT_STAGES},
     }
-    frame = funnel(counts, campaign.targets)
-    return dg.Output(frame, metadata={**metadata.counts("funnel", counts), "funnel": metadata.table(frame)})
+    events = event_counts(cam.engine, partition.campaign, until=partition.day)
+    to_date = {
+        "sent": sent_count(cam.engine, partition.campaign, until=partition.day),
+        **{k: int(events.get(k, 0)) for k in EVENT_STAGES},
+    }
+    frame = funnel(counts, campaign.targets, to_date)
+    return dg.Output(
+        frame,
+        metadata={
+            **metadata.counts("funnel", counts),
+            **metadata.counts("to_date", to_date),
+            "funnel": metadata.table(frame),
+        },
+    )

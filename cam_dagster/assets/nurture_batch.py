@@ -8,7 +8,7 @@ from cam_core.outreach.checks import CHECK_DESCRIPTIONS, check_batch
 from cam_core.outreach.planning import plan_due_steps
 from cam_core.outreach.rendering import TemplateProblem, render_batch
 from cam_core.state import ledger
-from cam_core.state.suppression import suppressed
+from cam_core.state.suppression import suppressed, suppressed_in
 from cam_dagster import metadata
 from cam_dagster.checks import blocking_checks, check_results
 from cam_dagster.owners import GROWTH_TEAM
@@ -47,9 +47,11 @@ def nurture_batch(
     # it spent) would fail a correct batch and stop this run; those claims are kept
     # exactly-once and within the caps by `sent_emails`, which claims under the locks.
     before = ledger.standing(cam.engine, campaign, partition.day)
-    plan = plan_due_steps(cam.engine, campaign, partition.day, suppressed(cam.engine))
+    plan = plan_due_steps(
+        cam.engine, campaign, partition.day, suppressed_in(cam.engine, campaign.name, cam.signing_secret())
+    )
     try:
-        batch = render_batch(plan.due, campaign, secret=cam.signing_secret(campaign))
+        batch = render_batch(plan.due, campaign, secret=cam.signing_secret())
     except TemplateProblem as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     allowance = campaign.sender.daily_allowance(dt.date.fromisoformat(partition.day))
@@ -66,7 +68,7 @@ def nurture_batch(
     )
     outcomes = check_batch(
         batch,
-        suppressed=suppressed(cam.engine),
+        suppressed=suppressed(cam.engine, batch["email"], cam.signing_secret()),
         done_keys=before.done_keys,
         room=before.room(excluding=batch["send_key"].tolist()),
         postal_address=campaign.sender.postal_address,

@@ -42,8 +42,10 @@ def qualified(
     partition = CampaignDay.of(context.partition_key)
     campaign = cam.campaign(partition.campaign)
     decisions = review.decisions_for(cam.engine, partition.campaign)
-    result = qualify(scored, campaign.qualification, suppressed(cam.engine), decisions)
-    save_qualified(cam.engine, partition.campaign, partition.day, result)
+    result = qualify(
+        scored, campaign.qualification, suppressed(cam.engine, scored["email"], cam.signing_secret()), decisions
+    )
+    save_qualified(cam.engine, partition.campaign, partition.day, result, cam.stamp(context.run.run_id))
     in_review = result[result["qualification"] == LeadStatus.REVIEW]
     waiting = review.queue(cam.engine, partition.campaign, partition.day, in_review, now=cam.now())
     verdicts = result["qualification"].value_counts()

@@ -32,11 +32,21 @@ def sent_emails(
     rerun, a retry, a killed run or a concurrent run never sends a second copy.
     The campaign's `sender.provider` chooses: `outbox` writes `.eml` files to
     `$CAM_HOME/outbox/<campaign>/<date>/`, `resend` sends through Resend.
+
+    A campaign whose recent hard-bounce or complaint rate crossed its
+    `sender.reputation` limits is paused: nothing new is claimed and the run fails
+    naming the rate, until `cam resume --campaign C` (see `cam_core.outreach.reputation`).
     """
     partition = CampaignDay.of(context.partition_key)
     campaign = cam.campaign(partition.campaign)
     report = send_batch(
-        cam.engine, campaign, partition.day, nurture_batch, sender=cam.sender(campaign, partition.day), now=cam.now()
+        cam.engine,
+        campaign,
+        partition.day,
+        nurture_batch,
+        sender=cam.sender(campaign, partition.day),
+        stamp=cam.stamp(context.run.run_id),
+        secret=cam.signing_secret(),
     )
     rows = report.ledger
     statuses = rows["status"].value_counts()
@@ -50,6 +60,7 @@ def sent_emails(
             **metadata.counts("sent_variant", rows.loc[rows["status"] == SendStatus.SENT, "variant"].value_counts()),
             "provider": dg.MetadataValue.text(campaign.sender.provider.value),
             "problem": dg.MetadataValue.text(report.problem or "none"),
+            "paused": dg.MetadataValue.text(report.paused or "no"),
         },
     )
     if report.problem:

@@ -8,6 +8,9 @@
   cam review list|approve|reject  decide the leads in a campaign's review band         (review)
   cam preview --campaign C --email X   the lead's next message, rendered                (preview)
   cam suppress EMAIL...         never write to these addresses again, in any campaign   (suppress)
+  cam forget EMAIL... [--yes]   erase people everywhere; only a keyed hash stays listed  (forget)
+  cam resume --campaign C       lift the reputation guard's pause on its sending        (resume)
+  cam serve [--host H --port P] one-click unsubscribes, Resend webhooks, /healthz       (serve)
 
 `common` holds what they share; errors a user can fix are printed without a traceback.
 """
@@ -19,10 +22,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cam_dagster.cli import campaigns, demo, ingest, leads, preview, review, run, suppress
+from cam_dagster.cli import campaigns, demo, forget, ingest, leads, preview, resume, review, run, serve, suppress
 from cam_dagster.cli.common import CliError
 
-COMMANDS = (demo, ingest, run, campaigns, leads, review, preview, suppress)
+COMMANDS = (demo, ingest, run, campaigns, leads, review, preview, suppress, forget, resume, serve)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,10 +1,14 @@
-"""`cam campaigns`: validate the campaign files and sync their partitions."""
+"""`cam campaigns`: validate the campaign files and sync their partitions; say which are paused.
+
+One line per campaign: `ok     <name>`, or `paused <name>: <reason>` while the reputation
+guard holds its sending (lifted by `cam resume --campaign <name>`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from cam_core.state.pauses import paused
 from cam_dagster.cli.common import cam, dagster_instance
 from cam_dagster.partitions import CAMPAIGN_DIMENSION
 from cam_dagster.sensors.campaign_partitions import campaign_sync
@@ -19,12 +23,13 @@ def run(args: argparse.Namespace) -> None:
     instance = dagster_instance()
     with cam() as resource:
         sync = campaign_sync(resource, instance.get_dynamic_partitions(CAMPAIGN_DIMENSION))
+        pauses = paused(resource.engine)
     if sync.added:
         instance.add_dynamic_partitions(CAMPAIGN_DIMENSION, sync.added)
     for name in sync.removed:
         instance.delete_dynamic_partition(CAMPAIGN_DIMENSION, name)
     for name in instance.get_dynamic_partitions(CAMPAIGN_DIMENSION):
-        print(f"ok     {name}")
+        print(f"paused {name}: {pauses[name].reason}" if name in pauses else f"ok     {name}")
     for problem in sync.problems:
         print(f"error  {problem}", file=sys.stderr)
     if sync.problems:

@@ -1,4 +1,5 @@
-"""`cam leads add|export|explain`: one lead by hand, the lead export, and why a lead stands where it does."""
+"""`cam leads add|export|explain|history|mark`: one lead by hand, the lead export, why a lead stands
+where it does, every change of its status, and a change recorded by hand (a conversion)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import argparse
 import sys
 from contextlib import nullcontext
 
+from cam_core import lifecycle
 from cam_core.intake.inbox import campaign_today
 from cam_core.intake.manual_lead import land_manual_lead
 from cam_core.reporting.explain import explain
 from cam_core.reporting.export import export_leads, neutralise_formulas
+from cam_core.state.history import Stamp, history_of
+from cam_core.state.leads import mark
 from cam_dagster.cli.common import (
     CliError,
     dagster_instance,
@@ -45,6 +49,26 @@ def register(commands: argparse._SubParsersAction) -> None:
     why.add_argument("email")
     why.add_argument("--campaign", required=True)
     why.set_defaults(func=explain_lead)
+
+    history = leads.add_parser(
+        "history",
+        help="every change of a person's status: from, to, when, why, on whose word",
+        description="Example: cam leads history ada@acme.example --campaign demo",
+    )
+    history.add_argument("email")
+    history.add_argument("--campaign", help="only this campaign (default: every campaign)")
+    history.set_defaults(func=show_history)
+
+    mark = leads.add_parser(
+        "mark",
+        help="record a change of status by hand (converted, interested, not_interested, ...)",
+        description="Example: cam leads mark ada@acme.example converted --campaign demo --note 'signed in March'",
+    )
+    mark.add_argument("email")
+    mark.add_argument("status", help="the lead's new status, e.g. converted")
+    mark.add_argument("--campaign", required=True)
+    mark.add_argument("--note", default="", help="why, kept in the lead's history")
+    mark.set_defaults(func=mark_lead)
 
 
 def add_lead(args: argparse.Namespace) -> None:
@@ -92,3 +116,22 @@ def explain_lead(args: argparse.Namespace) -> None:
             f"`cam leads export --campaign {args.campaign}`"
         )
     print(text)
+
+
+def show_history(args: argparse.Namespace) -> None:
+    found = history_of(engine(), args.email, args.campaign)
+    if found.empty:
+        where = f" in campaign {args.campaign}" if args.campaign else ""
+        raise CliError(f"no recorded change for {args.email}{where}")
+    found["at"] = found["at"].astype("str")
+    print(neutralise_formulas(found).to_string(index=False))
+
+
+def mark_lead(args: argparse.Namespace) -> None:
+    load_campaign(args.campaign)
+    cause = f"marked by hand: {args.note}" if args.note else "marked by hand"
+    try:
+        before = mark(engine(), args.campaign, args.email, args.status, Stamp("cli", now()), cause)
+    except lifecycle.IllegalTransition as exc:
+        raise CliError(str(exc)) from None
+    print(f"{args.email.strip().lower()} in {args.campaign}: {before} -> {args.status}")

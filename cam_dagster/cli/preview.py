@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> None:
     campaign = load_campaign(args.campaign)
     with cam() as resource:
         try:
-            message = preview(resource.engine, campaign, args.email, resource.signing_secret(campaign))
+            message = preview(resource.engine, campaign, args.email, resource.signing_secret())
         except dg.Failure as exc:
             raise CliError(exc.description or str(exc)) from None
         except PreviewError as exc:

@@ -14,9 +14,10 @@ from cam_core.campaign.loading import CampaignError, CampaignSet, campaign_by_na
 from cam_core.campaign.models import Campaign
 from cam_core.outreach.senders import Sender
 from cam_core.outreach.senders.outbox import OutboxSender
-from cam_core.outreach.unsubscribe import OUTBOX_SECRET
 from cam_core.settings import HomeLayout
+from cam_core.state.history import Stamp
 from cam_core.state.schema import engine_for
+from cam_core.unsubscribe import secret_for
 from cam_core.vocabulary import SenderProvider
 from cam_dagster.resources.resend import ResendResource
 
@@ -26,7 +27,8 @@ class CamResource(dg.ConfigurableResource):
     and the one clock every writer stamps time with (`now`).
 
     `database_url` and `unsubscribe_secret` are secrets: wire them with `dg.EnvVar`
-    (CAM_DATABASE_URL, CAM_UNSUBSCRIBE_SECRET) so their values never reach run config.
+    (CAM_DATABASE_URL, CAM_UNSUBSCRIBE_SECRET) so their values never reach run config;
+    without an unsubscribe secret the home's own key signs the links (`cam_core.unsubscribe`).
     `resend` is where campaigns whose `sender.provider` is `resend` send; without it
     (or without its key) such a campaign is refused when it loads.
     """
@@ -51,6 +53,10 @@ class CamResource(dg.ConfigurableResource):
             return dt.datetime.fromisoformat(self.frozen_now).astimezone(dt.UTC)
         return dt.datetime.now(dt.UTC)
 
+    def stamp(self, run_id: str) -> Stamp:
+        """Who changes lead state from an asset: `asset:<run id>`, at `now`."""
+        return Stamp(f"asset:{run_id}", self.now())
+
     def campaign(self, name: str) -> Campaign:
         """The campaign, or a run failure that names the file, field and fix (no traceback).
 
@@ -71,16 +77,9 @@ class CamResource(dg.ConfigurableResource):
     def campaigns(self) -> CampaignSet:
         return load_campaigns(self.layout.campaigns)
 
-    def signing_secret(self, campaign: Campaign) -> str:
-        if self.unsubscribe_secret:
-            return self.unsubscribe_secret
-        if campaign.sender.provider == SenderProvider.OUTBOX:
-            return OUTBOX_SECRET
-        raise dg.Failure(
-            description=f"campaign {campaign.name} sends through {campaign.sender.provider}: set "
-            "CAM_UNSUBSCRIBE_SECRET (a long random string) so unsubscribe links cannot be forged",
-            allow_retries=False,
-        )
+    def signing_secret(self) -> str:
+        """The unsubscribe key: CAM_UNSUBSCRIBE_SECRET, else the home's own key, made once."""
+        return secret_for(self.layout.root, self.unsubscribe_secret)
 
     def sender(self, campaign: Campaign, day: str) -> Sender:
         if campaign.sender.provider == SenderProvider.RESEND and self.resend is not None:

@@ -29,7 +29,9 @@ def _switched_on(name: str) -> bool:
 
 def cam_from_env() -> CamResource:
     resend = ResendResource(
-        api_key=optional_secret("RESEND_API_KEY"), api_url=os.environ.get("RESEND_API_URL") or RESEND_API_URL
+        api_key=optional_secret("RESEND_API_KEY"),
+        api_url=os.environ.get("RESEND_API_URL") or RESEND_API_URL,
+        webhook_secret=optional_secret("RESEND_WEBHOOK_SECRET"),
     )
     return CamResource(
         home=str(settings.cam_home()),

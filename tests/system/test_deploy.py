@@ -57,6 +57,23 @@ def test_the_helm_values_queue_runs_under_the_same_limits():
     assert secrets == {s["name"] for s in code["envSecrets"]} == {"cam-secrets"}
 
 
+def test_the_helm_values_run_cam_serve_beside_the_webserver_from_the_same_image_and_secrets():
+    values = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
+    [deployment] = [m for m in values["extraManifests"] if m["kind"] == "Deployment"]
+    [service] = [m for m in values["extraManifests"] if m["kind"] == "Service"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    [code] = values["dagster-user-deployments"]["deployments"]
+    assert container["args"][:2] == ["cam", "serve"] and "--port" in container["args"]
+    assert container["image"] == f"{code['image']['repository']}:{code['image']['tag']}"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert [e["secretRef"]["name"] for e in container["envFrom"]] == ["cam-secrets"]
+    port = int(container["args"][container["args"].index("--port") + 1])
+    assert service["spec"]["ports"][0]["targetPort"] == port == container["ports"][0]["containerPort"]
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    procfile = (DEPLOY / "Procfile").read_text()
+    assert "cam serve" in procfile and "dagster-daemon run" in procfile and "dagster-webserver" in procfile
+
+
 def test_the_whole_graph_runs_with_dagsters_storage_and_the_cam_database_on_postgres(
     production_home, postgres, cam_env
 ):

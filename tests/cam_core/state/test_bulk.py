@@ -12,7 +12,7 @@ from cam_core.campaign.loading import load_campaign
 from cam_core.reporting.export import export_leads
 from cam_core.state import bulk, ledger, schema
 from cam_core.state.leads import save_qualified, save_routing
-from tests.helpers import DAY
+from tests.helpers import BY_TEST, DAY
 
 
 def test_the_days_room_is_known_however_many_steps_are_due(cam_env, engine):
@@ -53,9 +53,9 @@ def test_tiers_and_sends_are_recorded_in_bulk_on_either_database(cam_env, engine
             "reason": "ok",
         }
     )
-    save_qualified(engine, "acme", DAY, leads)
+    save_qualified(engine, "acme", DAY, leads, BY_TEST)
     routed = leads.assign(tier=["hot", "warm"] * 12_500, sequence="fast_track", enrolment="new")
-    save_routing(engine, "acme", DAY, routed)
+    save_routing(engine, "acme", DAY, routed, BY_TEST)
     exported = export_leads(engine, "acme")
     assert (exported["status"] == "enrolled").all() and len(exported) == 25_000
     assert exported.set_index("email").loc["p1@x.io", "tier"] == "warm"

@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from cam_core.campaign.loading import load_campaign
+from cam_core.engagement.receiving import receive
 from cam_core.outreach.checks import DAILY_CAP_HELD, NO_SUPPRESSED_ADDRESS
 from cam_core.selection.checks import NO_LEAD_ENROLLED_TWICE
 from cam_core.selection.routing import tiers_for
 from cam_core.state import schema
-from cam_core.state.events import record_events
 from cam_core.state.suppression import suppress, suppressed
-from tests.helpers import DAY, NOW, metadata_of, stored
+from tests.helpers import DAY, NOW, UNSUBSCRIBE_SECRET, metadata_of, stored
 
 
 def _table(engine, table: sa.Table) -> pd.DataFrame:
@@ -215,7 +215,7 @@ def test_routing_that_leaves_a_lead_unenrolled_is_stopped_before_anything_is_pla
     import cam_dagster.assets.routed as routed_module
 
     # A writer that records tiers but forgets the enrolments: the routed lead holds none.
-    monkeypatch.setattr(routed_module, "save_routing", lambda engine, campaign, day, routed: None)
+    monkeypatch.setattr(routed_module, "save_routing", lambda engine, campaign, day, routed, stamp: None)
 
     result = run_assets(raise_on_error=False)
 
@@ -241,7 +241,6 @@ def test_each_table_an_asset_writes_shows_the_write_on_its_own_page(demo_home, r
     sent = int((stored(demo_home, "sent_emails")["status"] == "sent").sum())
     assert written("send_ledger") == {"sent": sent, "failed": 0}
     assert written("leads") == {"leads_moved": 0}  # engagement writes last; no events today
-    assert written("suppression") == {"suppressed": 0}
 
 
 def test_a_batch_over_the_days_room_is_stopped_by_its_check(demo_home, run_assets, engine, monkeypatch):
@@ -269,7 +268,7 @@ def test_engagement_folds_events_into_lead_state_and_suppression(demo_home, run_
     sent = _table(engine, schema.sends)["email"].tolist()
     replied, bounced, unsubscribed = sent[:3]
     at = f"{DAY}T15:00:00Z"
-    record_events(
+    receive(
         engine,
         pd.DataFrame(
             {
@@ -280,6 +279,8 @@ def test_engagement_folds_events_into_lead_state_and_suppression(demo_home, run_
                 "occurred_at": at,
             }
         ),
+        NOW,
+        UNSUBSCRIBE_SECRET,
     )
 
     result = run_assets(["engagement", "campaign_metrics"])
@@ -287,9 +288,12 @@ def test_engagement_folds_events_into_lead_state_and_suppression(demo_home, run_
     statuses = _table(engine, schema.leads).set_index("email")["status"]
     assert (statuses[replied], statuses[bounced], statuses[unsubscribed]) == ("replied", "bounced", "unsubscribed")
     assert set(suppressed(engine).index) == {bounced, unsubscribed}
-    funnel = stored(demo_home, "campaign_metrics").set_index("stage")["count"]
-    assert (funnel["reply"], funnel["bounce"], funnel["unsubscribe"]) == (1, 1, 1)
+    funnel = stored(demo_home, "campaign_metrics").set_index("stage")
+    assert (funnel["count"]["reply"], funnel["count"]["bounce"], funnel["count"]["unsubscribe"]) == (1, 1, 1)
+    assert funnel["count"]["delivered"] == 0, "nothing is assumed delivered because it was sent"
+    assert funnel["to_date"]["sent"] == funnel["count"]["sent"] > 0 and funnel["to_date"]["bounce"] == 1
     assert metadata_of(result, "engagement")["events"] == 3
+    assert metadata_of(result, "campaign_metrics")["to_date_bounce"] == 1
 
 
 @pytest.mark.sqlite_only

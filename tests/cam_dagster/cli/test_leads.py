@@ -66,3 +66,27 @@ def test_every_formula_start_is_neutralised_and_nothing_else():
     assert safe["company"].tolist()[6:8] == ["Acme", ""] and pd.isna(safe["company"].iloc[8])
     assert safe["company"].iloc[9] == "a=b"
     assert safe["score"].tolist() == frame["score"].tolist()  # numbers stay numbers
+
+
+def test_a_conversion_recorded_by_hand_joins_the_leads_history(acme, capsys):
+    add = ["leads", "add", "--campaign", "acme", "--email", "ada@acme-data.example", "--first-name", "Ada"]
+    add += ["--last-name", "Lovelace", "--company", "Acme Data", "--title", "CTO", "--date", DAY]
+    assert _cam(capsys, *add)[0] == 0
+    assert _cam(capsys, "run", "--campaign", "acme", "--date", DAY)[0] == 0
+    status = _cam(capsys, "leads", "export", "--campaign", "acme", "--format", "json")[1]
+    before = pd.read_json(io.StringIO(status))["status"].iloc[0]
+
+    code, out, _ = _cam(capsys, "leads", "mark", "Ada@Acme-Data.example", "converted", "--campaign", "acme")
+    assert code == 0 and out.strip() == f"ada@acme-data.example in acme: {before} -> converted"
+    code, _, err = _cam(capsys, "leads", "mark", "ada@acme-data.example", "qualified", "--campaign", "acme")
+    assert code == 2 and "a lead that is converted cannot become qualified" in err
+    code, _, err = _cam(capsys, "leads", "mark", "ada@acme-data.example", "convertd", "--campaign", "acme")
+    assert code == 2 and "unknown status convertd" in err
+
+    code, out, _ = _cam(capsys, "leads", "history", "ada@acme-data.example")
+    lines = out.strip().splitlines()
+    assert code == 0 and lines[0].split()[:4] == ["campaign", "email", "from_status", "to_status"]
+    assert "harvested" in lines[1] and "converted" in lines[-1] and "marked by hand" in lines[-1]
+    assert lines[-1].split()[-1] == "cli"
+    code, _, err = _cam(capsys, "leads", "history", "nobody@acme-data.example")
+    assert code == 2 and "no recorded change for nobody@acme-data.example" in err

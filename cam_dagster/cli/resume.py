@@ -1,0 +1,29 @@
+"""`cam resume --campaign C`: lift the reputation guard's pause, so the campaign sends again.
+
+Only a person lifts a pause. From then on the guard counts only the campaign's sends
+after the resume, so the bounces that paused it do not pause it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from cam_core.state.pauses import resume
+from cam_dagster.cli.common import cam, load_campaign
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    command = commands.add_parser("resume", help="lift a campaign's reputation pause once the cause is fixed")
+    command.add_argument("--campaign", required=True)
+    command.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> None:
+    campaign = load_campaign(args.campaign).name  # a misspelt name is an error, not a silent no-op
+    with cam() as resource:
+        lifted = resume(resource.engine, campaign, resource.now())
+    if lifted is None:
+        print(f"{campaign} is not paused: nothing to resume")
+        return
+    print(f"resumed {campaign}: its sending was paused since {lifted.paused_at:%Y-%m-%d %H:%M} UTC ({lifted.reason})")
+    print("The guard now counts only sends from here on; the next run sends again.")
