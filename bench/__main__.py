@@ -58,7 +58,10 @@ def _campaign(folder: Path, provider: str, daily_cap: int):
 
 
 def bench_pipeline(leads: int, baseline_leads: int, postgres: bool = False) -> dict[str, object]:
-    with tempfile.TemporaryDirectory(prefix="cam-bench-") as scratch, _database(Path(scratch), postgres) as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="cam-bench-") as scratch,
+        throwaway_database(Path(scratch), postgres) as url,
+    ):
         root = Path(scratch)
         csv_path = write_export(root / "apollo_export.csv", leads)
         campaign = _campaign(root, "outbox", daily_cap=250)
@@ -98,7 +101,7 @@ def bench_pipeline(leads: int, baseline_leads: int, postgres: bool = False) -> d
 
 
 @contextmanager
-def _database(root: Path, postgres: bool) -> Iterator[str]:
+def throwaway_database(root: Path, postgres: bool) -> Iterator[str]:
     """The CAM database URL: SQLite in `root`, or a throw-away PostgreSQL server like the tests'."""
     if not postgres:
         yield f"sqlite:///{root / 'cam.db'}"

@@ -172,6 +172,8 @@ def mark_contacted(engine: Engine, campaign: str, emails: list[str], stamp: Stam
 def move_leads(engine: Engine, campaign: str, moves: pd.DataFrame, stamp: Stamp) -> int:
     """Apply `moves` (email, status, cause) where the lifecycle allows, in one transaction; how many moved."""
     moved = 0
+    if moves.empty:
+        return moved
     with _writing_leads(engine, campaign) as conn:
         for (status, cause), group in moves.groupby(["status", "cause"], sort=True):
             moved += _move(conn, campaign, group["email"], LeadStatus(str(status)), str(cause), stamp)
