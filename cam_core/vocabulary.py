@@ -113,6 +113,18 @@ class EventKind(StrEnum):
 SUPPRESSING_EVENTS = (EventKind.BOUNCE, EventKind.COMPLAINT, EventKind.UNSUBSCRIBE, EventKind.SUPPRESSED)
 
 
+class ReplyClass(StrEnum):
+    """What a reply says (`cam_core.engagement.classification`), and so what it does to the lead."""
+
+    INTERESTED = "interested"
+    NOT_INTERESTED = "not_interested"
+    OUT_OF_OFFICE = "out_of_office"  # pauses the sequence until the person is back
+    UNSUBSCRIBE = "unsubscribe"  # asked in words: suppressed
+    BOUNCE = "bounce"  # a delivery status notification: counts as a hard bounce
+    REFERRAL = "referral"  # "write to my colleague": the named address becomes a lead
+    UNKNOWN = "unknown"  # a person answered; what they meant is for a person to read
+
+
 class EnrichmentStatus(StrEnum):
     """How enrichment went for one lead (`enrichment_status`)."""
 
