@@ -21,6 +21,7 @@ from cam_dagster.resources.env import resources_from_env
 from cam_dagster.schedules import outreach_schedule
 from cam_dagster.sensors.campaign_partitions import campaign_partitions_sensor
 from cam_dagster.sensors.inbox import inbox_sensor
+from cam_dagster.sensors.replies_imap import replies_imap_sensor
 from cam_dagster.sensors.review_decisions import review_decisions_sensor
 from cam_dagster.tables import TABLES
 
@@ -34,7 +35,7 @@ def build_definitions() -> dg.Definitions:
         assets=[*ASSETS, *TABLES],
         jobs=[cam_pipeline],
         schedules=[outreach_schedule],
-        sensors=[campaign_partitions_sensor, inbox_sensor, review_decisions_sensor],
+        sensors=[campaign_partitions_sensor, inbox_sensor, review_decisions_sensor, replies_imap_sensor],
         resources=resources_from_env(),
     )
 

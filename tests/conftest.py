@@ -17,6 +17,7 @@ from cam_dagster.definitions import ASSETS
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
 from tests.fakes.resend import FakeResend
 from tests.helpers import DAY, RESEND_KEY, edit_campaign, resources_for
+from tests.imap_server import ImapServer
 from tests.postgres_server import PostgresServer
 
 
@@ -154,3 +155,17 @@ def resend_home(cam_env: HomeLayout) -> HomeLayout:
     land_file(cam_env, sample, DEMO_CAMPAIGN, DAY)
     edit_campaign(cam_env, daily_cap=250)
     return cam_env
+
+
+@pytest.fixture(scope="session")
+def imap_server(pytestconfig: pytest.Config):
+    """One real Dovecot IMAP server for the session (plain IMAP on loopback); each test that
+    wants a mailbox of its own takes `imap_server.new_folder()`."""
+    server = ImapServer().start()
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\n[imap] Dovecot {server.version} started on 127.0.0.1:{server.port} ({server.root})")
+    yield server
+    server.stop()

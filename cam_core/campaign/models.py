@@ -367,6 +367,15 @@ class Intake(StrictModel):
     apollo_search: ApolloSearch | None = None
 
 
+class Replies(StrictModel):
+    """How the campaign hears replies (`cam_core.engagement.replies`)."""
+
+    # Business days an out-of-office pauses a lead when it names no return date.
+    out_of_office_days: int = Field(default=5, ge=1, le=60)
+    # Reply-To `local+<token id>@domain`: each send's own reply address, matched before the sender's.
+    plus_addressing: bool = False
+
+
 class Campaign(StrictModel):
     name: str
     description: str = ""
@@ -386,6 +395,7 @@ class Campaign(StrictModel):
     sender: Sender
     targets: Targets = Targets()
     intake: Intake = Intake()  # column mapping and lead sources
+    replies: Replies = Replies()  # out-of-office default, per-send reply addresses
 
     @field_validator("name")
     @classmethod

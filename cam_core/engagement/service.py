@@ -8,6 +8,8 @@
 - `POST /webhooks/resend`: Resend's events, verified by their Svix signature (5-minute
   timestamp window, checked by the resend SDK), stored once by `svix-id` and acted on
   (`cam_core.engagement.receiving`). A signed body CAM cannot read is stored as `unknown`.
+  An `email.received` (a reply to a campaign's Resend inbound address) is fetched whole
+  and taken in as a reply (`cam_core.engagement.replies`).
 - `GET /healthz`: 200 while the database answers.
 
 The access log is one JSON line per request with the path but never the query string,
@@ -22,7 +24,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -38,7 +40,9 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cam_core.campaign.models import Campaign
 from cam_core.engagement.receiving import receive
+from cam_core.engagement.replies import ingest
 from cam_core.engagement.resend_events import event_row
 from cam_core.state import ledger
 from cam_core.unsubscribe import read_token
@@ -60,6 +64,9 @@ class ServiceConfig:
     unsubscribe_paths: frozenset[str]
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     per_client_per_minute: int = 30
+    # Resend's inbound mail: email id -> the message (RFC 5322 bytes); None when no Resend key is set.
+    fetch_received: Callable[[str], bytes] | None = None
+    campaigns: Mapping[str, Campaign] = field(default_factory=dict)
 
 
 class RateLimiter:
@@ -150,6 +157,12 @@ def _unsubscribed(engine: Engine, tid: str, now: dt.datetime, secret: str) -> No
     receive(engine, pd.DataFrame([row]), now, secret)
 
 
+def _take_in_reply(config: ServiceConfig, email_id: str) -> None:
+    assert config.fetch_received is not None
+    raw = config.fetch_received(email_id)
+    ingest(config.engine, [raw], "resend", config.clock(), config.unsubscribe_secret, config.campaigns)
+
+
 def create_app(config: ServiceConfig) -> Starlette:
     limiter = RateLimiter(config.per_client_per_minute)
 
@@ -210,6 +223,10 @@ def create_app(config: ServiceConfig) -> Starlette:
         received = await run_in_threadpool(
             receive, config.engine, pd.DataFrame([row]), config.clock(), config.unsubscribe_secret
         )
+        if row["kind"] == EventKind.RECEIVED and config.fetch_received is not None:
+            # A reply to CAM: taken in like any other (matched, classified, acted on). If the
+            # fetch fails, the 5xx makes Resend retry; `ingest` takes each message in once.
+            await run_in_threadpool(_take_in_reply, config, row["provider_id"])
         return JSONResponse({"stored": received.stored == 1, "kind": row["kind"]})
 
     async def healthz(_request: Request) -> Response:

@@ -104,7 +104,13 @@ def render_batch(due: pd.DataFrame, campaign: Campaign, secret: str) -> pd.DataF
         h + html_footer(sender.postal_address, link) if h else "" for h, link in zip(htmls, links, strict=True)
     ]
     out["from_email"] = sender.from_email
-    out["reply_to"] = sender.reply_to or sender.from_email
+    reply_to = sender.reply_to or sender.from_email
+    if campaign.replies.plus_addressing:
+        # Each send its own reply address, so a reply is matched even when its headers are lost.
+        local, _, domain = reply_to.partition("@")
+        out["reply_to"] = local + "+" + out["token_id"] + "@" + domain
+    else:
+        out["reply_to"] = reply_to
     mailto = f"mailto:unsubscribe@{sender.domain}?subject=unsubscribe"
     out["list_unsubscribe"] = "<" + out["unsubscribe_url"] + f">, <{mailto}>"
     return out[list(BATCH_COLUMNS)]

@@ -192,3 +192,27 @@ def mark(engine: Engine, campaign: str, email: str, status: str, stamp: Stamp, c
         lifecycle.check_transition(current, target)
         _move(conn, campaign, pd.Series([email]), target, cause, stamp)
         return str(current)
+
+
+def pause_lead(engine: Engine, campaign: str, email: str, until: str, stamp: Stamp, cause: str) -> bool:
+    """Pause one lead's sequence until `until` (YYYY-MM-DD), where the lifecycle allows; whether it paused."""
+    t = schema.leads
+    with _writing_leads(engine, campaign) as conn:
+        moved = _move(conn, campaign, pd.Series([email]), LeadStatus.PAUSED, cause, stamp)
+        if moved:
+            conn.execute(t.update().where(t.c.campaign == campaign, t.c.email == email).values(paused_until=until))
+    return bool(moved)
+
+
+def resume_paused(engine: Engine, campaign: str, day: str, stamp: Stamp) -> int:
+    """Leads paused until `day` or earlier take up their sequence again (contacted); how many."""
+    t = schema.leads
+    due = sa.select(t.c.email).where(t.c.campaign == campaign, t.c.status == LeadStatus.PAUSED, t.c.paused_until <= day)
+    with _writing_leads(engine, campaign) as conn:
+        emails = pd.Series(conn.execute(due).scalars().all(), dtype="str")
+        moved = _move(conn, campaign, emails, LeadStatus.CONTACTED, "back from out of office", stamp)
+        if moved:
+            conn.execute(
+                t.update().where(t.c.campaign == campaign, t.c.email.in_(emails.tolist())).values(paused_until=None)
+            )
+    return moved

@@ -66,6 +66,20 @@ def sends_by_message_id(engine: Engine, message_ids: list[str]) -> pd.DataFrame:
         return bulk.read_frame(conn, query, columns)
 
 
+def sends_answered(engine: Engine, send_keys: list[str], emails: list[str]) -> pd.DataFrame:
+    """Sent ledger rows a reply may answer: those named by key, else the latest to each address.
+
+    Columns send_key, campaign, email, step, sent_at; newest first.
+    """
+    t = schema.sends
+    columns = ["send_key", "campaign", "email", "step", "sent_at"]
+    named = t.c.send_key.in_(send_keys) if send_keys else sa.false()
+    to = sa.and_(t.c.email.in_(emails), t.c.status == SendStatus.SENT) if emails else sa.false()
+    query = sa.select(*(t.c[c] for c in columns)).where(sa.or_(named, to)).order_by(t.c.sent_at.desc(), t.c.step.desc())
+    with engine.connect() as conn:
+        return bulk.read_frame(conn, query, columns)
+
+
 def sent_count(engine: Engine, campaign: str, until: str) -> int:
     """Messages the campaign sent on days up to and including `until`."""
     t = schema.sends

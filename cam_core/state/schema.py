@@ -10,6 +10,8 @@ Each table's writers are listed in `cam_core.state`'s docstring. Tables:
 - `suppression`: addresses never to be written to again, in any campaign.
 - `events`: what providers and recipients told CAM (deliveries, bounces, complaints,
   unsubscribes, opens, clicks, inbound mail), each once, as it arrived.
+- `replies`: every reply taken in (IMAP, Resend inbound, a file), once, with the send it
+  answers, what it says and why.
 - `lead_history`: one row per change of a lead's status: from, to, when, why, on whose word.
 - `sending_pauses`: campaigns whose sending the reputation guard stopped, and when `cam resume` lifted it.
 - `harvest_rejects`: the rows `harvest` could not use, replaced per partition.
@@ -49,6 +51,7 @@ leads = sa.Table(
     sa.Column("reason", sa.Text, nullable=False, default=""),
     sa.Column("first_seen", sa.String(10), nullable=False),
     sa.Column("updated_on", sa.String(10), nullable=False),
+    sa.Column("paused_until", sa.String(10)),  # an out-of-office: no step before this day
     sa.Index("ix_leads_campaign_status", "campaign", "status"),
 )
 
@@ -121,6 +124,30 @@ events = sa.Table(
     sa.Column("source", sa.Text),  # webhook:<svix-id>, unsubscribe:<send_key>, file:<name>, ...
     sa.Column("payload", sa.Text),  # the provider's JSON as received, for what CAM does not read yet
     sa.Index("ix_events_campaign_day", "campaign", "day"),
+)
+
+replies = sa.Table(
+    "replies",
+    metadata,
+    sa.Column("reply_id", sa.String(200), primary_key=True),  # message-id:<Message-ID>, else source:<its id>
+    sa.Column("source", sa.Text, nullable=False),  # imaps://user@host/INBOX, resend, file:<name>
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),  # who wrote it
+    sa.Column("subject", sa.Text, nullable=False, default=""),
+    sa.Column("campaign", sa.String(64), nullable=False, default=""),  # "" when it matched no send
+    sa.Column("lead_email", sa.String(320)),  # the lead it answers (a colleague may answer for them)
+    sa.Column("send_key", sa.String(64)),
+    sa.Column("step", sa.Integer),
+    sa.Column("matched_by", sa.String(16), nullable=False, default=""),  # in_reply_to, reply_address, sender
+    sa.Column("reply_class", sa.String(16), nullable=False),  # a ReplyClass
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("return_date", sa.String(10)),
+    sa.Column("referral", sa.String(320)),
+    sa.Column("classified_by", sa.String(16), nullable=False, default="rules"),  # rules, or cli (a person)
+    sa.Column("raw", sa.LargeBinary, nullable=False),  # the message as received, for reading and reclassifying
+    sa.Index("ix_replies_campaign_day", "campaign", "day"),
+    sa.Index("ix_replies_email", "email"),
 )
 
 lead_history = sa.Table(

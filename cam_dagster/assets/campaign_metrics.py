@@ -2,6 +2,7 @@ import dagster as dg
 import pandas as pd
 
 from cam_core.reporting.metrics import EVENT_STAGES, funnel
+from cam_core.state import replies
 from cam_core.state.events import event_counts
 from cam_core.state.ledger import sent_count
 from cam_core.state.rejects import rejects_count
@@ -25,7 +26,8 @@ def campaign_metrics(
     engagement: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
     """The day's funnel, stage by stage, against the campaign's targets, with campaign-to-date
-    totals for sends and events (delivered, opened, clicked, replies, bounces, complaints, unsubscribes)."""
+    totals for sends and events (delivered, opened, clicked, replies, bounces, complaints, unsubscribes),
+    and the day's replies by class, by the tier of the lead and by the A/B variant they answer."""
     partition = CampaignDay.of(context.partition_key)
     campaign = cam.campaign(partition.campaign)
     verdicts = qualified["qualification"].value_counts()
@@ -45,11 +47,16 @@ def campaign_metrics(
         **{k: int(events.get(k, 0)) for k in EVENT_STAGES},
     }
     frame = funnel(counts, campaign.targets, to_date)
+    answers = replies.of_day(cam.engine, partition.campaign, partition.day)
     return dg.Output(
         frame,
         metadata={
             **metadata.counts("funnel", counts),
             **metadata.counts("to_date", to_date),
+            # Which tier and which A/B variant draws which answer.
+            **metadata.counts("replies", answers["reply_class"].value_counts()),
+            **metadata.counts("replies_tier", answers["tier"].value_counts()),
+            **metadata.counts("replies_variant", answers["variant"].value_counts()),
             "funnel": metadata.table(frame),
         },
     )

@@ -8,6 +8,7 @@ from cam_core.outreach.checks import CHECK_DESCRIPTIONS, check_batch
 from cam_core.outreach.planning import plan_due_steps
 from cam_core.outreach.rendering import TemplateProblem, render_batch
 from cam_core.state import ledger
+from cam_core.state.leads import resume_paused
 from cam_core.state.suppression import suppressed, suppressed_in
 from cam_dagster import metadata
 from cam_dagster.checks import blocking_checks, check_results
@@ -35,10 +36,11 @@ def nurture_batch(
     message ending with the postal address and a signed unsubscribe link.
 
     Suppressed leads and leads that replied, bounced, unsubscribed or finished are
-    left out; leads beyond the day's room (cap, warm-up, domain cap) are held for
-    a later day. The blocking checks re-read the suppression list after rendering
-    and judge the batch against their own read of the ledger, taken before planning:
-    any failure stops `sent_emails`.
+    left out, and so are paused ones (an out-of-office) until the day they are back;
+    leads beyond the day's room (cap, warm-up, domain cap) are held for a later day.
+    The blocking checks re-read the suppression list after rendering and judge the
+    batch against their own read of the ledger, taken before planning: any failure
+    stops `sent_emails`.
     """
     partition = CampaignDay.of(context.partition_key)
     campaign = cam.campaign(partition.campaign)
@@ -47,6 +49,8 @@ def nurture_batch(
     # it spent) would fail a correct batch and stop this run; those claims are kept
     # exactly-once and within the caps by `sent_emails`, which claims under the locks.
     before = ledger.standing(cam.engine, campaign, partition.day)
+    # Leads back from an out-of-office take up their sequence at the step they were on.
+    resumed = resume_paused(cam.engine, campaign.name, partition.day, cam.stamp(context.run.run_id))
     plan = plan_due_steps(
         cam.engine, campaign, partition.day, suppressed_in(cam.engine, campaign.name, cam.signing_secret())
     )
@@ -63,6 +67,7 @@ def nurture_batch(
             **metadata.counts("variant", batch["variant"].value_counts()),
             "rows_out": dg.MetadataValue.int(len(batch)),
             "daily_allowance": dg.MetadataValue.int(allowance),
+            "resumed_from_pause": dg.MetadataValue.int(resumed),
             "preview": metadata.table(batch[["email", "tier", "sequence", "step", "variant", "subject"]]),
         },
     )

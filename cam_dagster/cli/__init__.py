@@ -11,6 +11,7 @@
   cam forget EMAIL... [--yes]   erase people everywhere; only a keyed hash stays listed  (forget)
   cam resume --campaign C       lift the reputation guard's pause on its sending        (resume)
   cam serve [--host H --port P] one-click unsubscribes, Resend webhooks, /healthz       (serve)
+  cam replies ingest|list|reclassify  saved replies in, what they said, a correction   (replies)
 
 `common` holds what they share; errors a user can fix are printed without a traceback.
 """
@@ -22,10 +23,23 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cam_dagster.cli import campaigns, demo, forget, ingest, leads, preview, resume, review, run, serve, suppress
+from cam_dagster.cli import (
+    campaigns,
+    demo,
+    forget,
+    ingest,
+    leads,
+    preview,
+    replies,
+    resume,
+    review,
+    run,
+    serve,
+    suppress,
+)
 from cam_dagster.cli.common import CliError
 
-COMMANDS = (demo, ingest, run, campaigns, leads, review, preview, suppress, forget, resume, serve)
+COMMANDS = (demo, ingest, run, campaigns, leads, review, preview, suppress, forget, resume, serve, replies)
 
 
 def parser() -> argparse.ArgumentParser:

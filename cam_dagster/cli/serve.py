@@ -7,10 +7,12 @@ import argparse
 import logging
 import signal
 import sys
+from functools import partial
 from urllib.parse import urlsplit
 
 import uvicorn
 
+from cam_core.engagement.resend_inbound import received_message
 from cam_core.engagement.service import ServiceConfig, create_app
 from cam_dagster.cli.common import CliError, cam
 
@@ -39,7 +41,9 @@ def run(args: argparse.Namespace) -> None:
     with cam() as resource:
         found = resource.campaigns()
         paths = frozenset(urlsplit(c.sender.unsubscribe_url).path or "/" for c in found.campaigns.values())
-        webhook_secret = resource.resend.webhook_secret if resource.resend else ""
+        resend = resource.resend
+        webhook_secret = resend.webhook_secret if resend else ""
+        fetch = partial(received_message, resend.api_key, resend.api_url) if resend and resend.api_key else None
         config = ServiceConfig(
             engine=resource.engine,
             unsubscribe_secret=resource.signing_secret(),
@@ -47,6 +51,8 @@ def run(args: argparse.Namespace) -> None:
             unsubscribe_paths=paths,
             clock=resource.now,
             per_client_per_minute=args.rate,
+            fetch_received=fetch,
+            campaigns=found.campaigns,
         )
     if not paths:
         raise CliError(f"no usable campaign in {resource.layout.campaigns}: nothing to serve unsubscribes for")

@@ -15,6 +15,7 @@ from cam_dagster.io_manager import PartitionedParquetIOManager
 from cam_dagster.resources.apollo import ApolloResource
 from cam_dagster.resources.cam import CamResource
 from cam_dagster.resources.enrichment import EnrichmentResource
+from cam_dagster.resources.imap import ImapResource
 from cam_dagster.resources.resend import ResendResource
 
 
@@ -53,4 +54,11 @@ def resources_from_env() -> dict[str, Any]:
         dropcontact_base_url=os.environ.get("DROPCONTACT_BASE_URL") or DROPCONTACT_BASE_URL,
         mx_lookup=_switched_on("CAM_MX_LOOKUP"),
     )
-    return {"cam": cam, "apollo": apollo, "enrichment": enrichment, "io_manager": PartitionedParquetIOManager(cam=cam)}
+    imap = ImapResource(url=os.environ.get("CAM_IMAP_URL", "").strip(), password=optional_secret("CAM_IMAP_PASSWORD"))
+    return {
+        "cam": cam,
+        "apollo": apollo,
+        "enrichment": enrichment,
+        "imap": imap,
+        "io_manager": PartitionedParquetIOManager(cam=cam),
+    }

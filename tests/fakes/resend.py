@@ -8,6 +8,8 @@
 - Idempotency-Key: a repeat with the same payload returns the first response and
   sends nothing; the same key with another payload -> 409 invalid_idempotent_request.
 - A rate limit per second -> 429 rate_limit_exceeded with Retry-After.
+- GET /emails/receiving/{id}: an inbound email put in `received` (Resend's received-email
+  object: from, to, subject, text, html, headers, message_id); unknown id -> 404.
 - On demand (`script`): "500" answers 500, "hang" waits past the client's timeout
   without sending, "deliver_then_hang" sends and then never answers in time (the
   crash-between-send-and-record case), "in_flight" answers 409
@@ -62,6 +64,7 @@ class FakeResend(FakeServer):
         self.script: list[str] = []
         self.refuse: dict[str, str] = {}  # recipient -> message refused per-email
         self.delivered: list[dict[str, Any]] = []  # every email actually sent, with its id and batch key
+        self.received: dict[str, dict[str, Any]] = {}  # inbound emails by id, as the receiving API returns them
         self.hanging = threading.Event()
         self.rate_limited = 0  # requests answered 429
         self._idempotent: dict[str, tuple[str, Any]] = {}
@@ -79,13 +82,19 @@ class FakeResend(FakeServer):
         return [parseaddr(to)[1] for email in self.delivered for to in email["to"]]
 
     def handle(self, request: Request) -> Reply:
-        if (request.method, request.path) != ("POST", "/emails/batch"):
+        receiving = request.method == "GET" and request.path.startswith("/emails/receiving/")
+        if (request.method, request.path) != ("POST", "/emails/batch") and not receiving:
             return _error(404, "not_found", "The requested endpoint does not exist.")
         token = request.headers.get("authorization", "").removeprefix("Bearer").strip()
         if not token or token == "None":
             return _error(401, "missing_api_key", "Missing API key in the authorization header.")
         if token != self.api_key:
             return _error(403, "invalid_api_key", "API key is invalid.")
+        if receiving:
+            found = self.received.get(request.path.rsplit("/", 1)[1])
+            if found is None:
+                return _error(404, "not_found", "Email not found")
+            return Reply(200, {"object": "email", **found})
         with self._state:
             now = time.monotonic()
             self._window = [t for t in self._window if now - t < 1.0]

@@ -21,7 +21,7 @@ from resend.http_client_requests import RequestsClient
 
 from cam_core.http import CircuitBreaker, RatePacer, RetryPolicy, retry_after_seconds
 from cam_core.outreach.senders import ProviderUnavailable, SenderRefused
-from cam_core.outreach.senders.message import recipient
+from cam_core.outreach.senders.message import message_id_for, recipient
 from cam_core.state.ledger import Outcome
 from cam_core.vocabulary import SenderProvider, SendStatus
 
@@ -86,6 +86,8 @@ class ResendSender:
             "text": m["body_text"],
             "reply_to": m["reply_to"],
             "headers": {
+                # CAM's own Message-ID: a reply's In-Reply-To names the send (cam_core.engagement.replies).
+                "Message-ID": message_id_for(m["send_key"], m["from_email"]),
                 "List-Unsubscribe": m["list_unsubscribe"],
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                 "X-CAM-Send-Key": m["send_key"],

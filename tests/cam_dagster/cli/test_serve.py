@@ -26,7 +26,7 @@ from cam_core.state import schema
 from cam_core.state.suppression import suppressed
 from cam_core.vocabulary import SendStatus
 from tests.fakes.svix import WEBHOOK_SECRET, resend_event, signed
-from tests.helpers import DAY, UNSUBSCRIBE_SECRET, resend_settings, rows_of
+from tests.helpers import DAY, RESEND_KEY, UNSUBSCRIBE_SECRET, resend_settings, rows_of
 
 
 def _free_port() -> int:
@@ -59,7 +59,7 @@ def serve(cam_env, database_url) -> Iterator:
     """Start `cam serve` on a free loopback port, as a deployment would; stopped after the test."""
     started: list[Served] = []
 
-    def start(*extra: str, webhook_secret: str = WEBHOOK_SECRET) -> Served:
+    def start(*extra: str, webhook_secret: str = WEBHOOK_SECRET, resend_url: str = "") -> Served:
         port = _free_port()
         env = {
             **os.environ,
@@ -67,6 +67,8 @@ def serve(cam_env, database_url) -> Iterator:
             "CAM_DATABASE_URL": database_url,
             "CAM_UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
             "RESEND_WEBHOOK_SECRET": webhook_secret,
+            # Where Resend's inbound mail is fetched from (the fake), when a test gives one.
+            **({"RESEND_API_KEY": RESEND_KEY, "RESEND_API_URL": resend_url} if resend_url else {}),
         }
         cam = str(Path(sys.executable).with_name("cam"))
         process = subprocess.Popen(
@@ -271,3 +273,36 @@ def test_without_a_webhook_secret_no_webhook_is_taken(cam_env, serve, engine):
     assert _post(served, *signed({"type": "email.delivered", "data": {}})).status_code == 503
     assert httpx.get(f"{served.url}/nothing-here").status_code == 404
     assert _events(engine).empty
+
+
+def test_a_reply_to_resends_inbound_address_is_fetched_and_taken_in_once(sent_home, serve, fake, engine):
+    served = serve(resend_url=fake.url)
+    sends = rows_of(engine, schema.sends)
+    lead = sends[sends["status"] == SendStatus.SENT].iloc[0]
+    own_id = next(
+        m["headers"]["Message-ID"] for m in fake.delivered if m["headers"]["X-CAM-Send-Key"] == lead["send_key"]
+    )
+    fake.received["in_1"] = {
+        "id": "in_1",
+        "from": lead["email"],
+        "to": ["hello@northwind-data.example"],
+        "subject": "Re: a quick question",
+        "created_at": f"{DAY}T15:00:00Z",
+        "message_id": "<answer-1@mail.example>",
+        "headers": {"in-reply-to": own_id, "references": own_id},
+        "text": "Sounds interesting, can we talk next week?",
+        "html": None,
+    }
+    event = {
+        "type": "email.received",
+        "created_at": f"{DAY}T15:00:01Z",
+        "data": {"email_id": "in_1", "from": lead["email"], "to": ["hello@northwind-data.example"]},
+    }
+    body, headers = signed(event)
+    assert _post(served, body, headers).json() == {"stored": True, "kind": "received"}
+    assert _post(served, *signed(event)).status_code == 200  # Resend sends it again under a new id
+
+    [reply] = rows_of(engine, schema.replies).to_dict("records")
+    assert (reply["campaign"], reply["lead_email"], reply["send_key"]) == ("demo", lead["email"], lead["send_key"])
+    assert reply["matched_by"] == "in_reply_to" and reply["reply_class"] == "interested"
+    assert rows_of(engine, schema.leads).set_index("email").loc[lead["email"], "status"] == "interested"
