@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from cam_core.campaign.demo import write_demo_home  # noqa: E402
 from cam_core.state import bulk, schema  # noqa: E402
 from cam_core.vocabulary import SendStatus  # noqa: E402
 from tests.fakes.svix import WEBHOOK_SECRET, resend_event, signed  # noqa: E402
+from tests.loopback import free_port  # noqa: E402
 
 DAY = "2026-11-17"
 
@@ -68,12 +68,6 @@ def _ledger(url: str, n: int) -> pd.DataFrame:
     return sends
 
 
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000)
@@ -85,7 +79,7 @@ def main() -> None:
         write_demo_home(home / "cam" / "campaigns", home / "cam" / "samples")
         url = stack.enter_context(throwaway_database(home / "cam", args.postgres))
         sends = _ledger(url, args.events)
-        port = _port()
+        port = free_port()
         env = {
             **os.environ,
             "CAM_HOME": str(home / "cam"),

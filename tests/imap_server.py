@@ -24,14 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.loopback import free_port, unprivileged_account
+
 USER = "replies@cam.test"
 PASSWORD = "imap-test-password"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _dovecot() -> str:
@@ -42,15 +38,12 @@ def _dovecot() -> str:
 class ImapServer:
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="cam-imap-"))
-        self.port = _free_port()  # plain IMAP, what the tests use
-        self.tls_port = _free_port()  # IMAPS with a self-signed certificate for 127.0.0.1 (`certificate`)
+        self.port = free_port()  # plain IMAP, what the tests use
+        self.tls_port = free_port()  # IMAPS with a self-signed certificate for 127.0.0.1 (`certificate`)
         self.user = USER
         self.password = PASSWORD
-        if os.geteuid() == 0:
-            account = next(pwd.getpwnam(u) for u in ("dovecot", "nobody") if _exists(u))
-        else:
-            account = pwd.getpwuid(os.geteuid())
-        self.account = account
+        root = os.geteuid() == 0
+        self.account = unprivileged_account("dovecot", "nobody") if root else pwd.getpwuid(os.geteuid())
         self.version = ""
         self._names = itertools.count(1)
         self._process: subprocess.Popen[bytes] | None = None
@@ -221,11 +214,3 @@ service stats {{
         if self._process is not None and self._process.stdout is not None:
             self._process.stdout.close()
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _exists(user: str) -> bool:
-    try:
-        pwd.getpwnam(user)
-    except KeyError:
-        return False
-    return True

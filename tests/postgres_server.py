@@ -10,20 +10,14 @@ from __future__ import annotations
 import glob
 import itertools
 import os
-import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.loopback import free_port, unprivileged_account
 
 
 class PostgresServer:
@@ -31,10 +25,10 @@ class PostgresServer:
         # Tests trade durability for speed; a benchmark keeps the server's defaults (fsync on).
         self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="cam-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.user = None
         if os.geteuid() == 0:
-            self.user = next(u for u in ("postgres", "nobody") if _exists(u))
+            self.user = unprivileged_account("postgres", "nobody").pw_name
             shutil.chown(self.root, user=self.user)
         self._names = itertools.count(1)
         self.version = ""
@@ -99,11 +93,3 @@ def _tool(name: str) -> str:
     """A server program from the PATH, or from Debian's versioned folder (not on the PATH)."""
     found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     return found if isinstance(found, str) else (found[-1] if found else name)
-
-
-def _exists(user: str) -> bool:
-    try:
-        pwd.getpwnam(user)
-    except KeyError:
-        return False
-    return True

@@ -24,25 +24,14 @@ import pandas as pd
 
 from cam_core.apollo import SEARCH_PATH
 from cam_core.campaign.models import ApolloSearch
+from cam_core.columns import FULL_NAME, MAPPABLE_FIELDS
 from cam_core.http import ApiClient
 from cam_core.intake.landing import land_file
 from cam_core.settings import HomeLayout
 
 RESULT_STEM = "apollo_search"
-RESULT_COLUMNS = (
-    "first_name",
-    "last_name",
-    "title",
-    "seniority",
-    "company",
-    "website",
-    "domain",
-    "industry",
-    "employees",
-    "country",
-    "linkedin_url",
-    "apollo_person_id",
-)
+#: The lead fields a search result fills (no address: enrichment finds it), and Apollo's id of the person.
+RESULT_COLUMNS = (*(f for f in MAPPABLE_FIELDS if f not in ("email", FULL_NAME)), "apollo_person_id")
 
 
 @dataclass

@@ -7,7 +7,6 @@ import datetime as dt
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,12 +26,7 @@ from cam_core.state.suppression import suppressed
 from cam_core.vocabulary import SendStatus
 from tests.fakes.svix import WEBHOOK_SECRET, resend_event, signed
 from tests.helpers import DAY, RESEND_KEY, UNSUBSCRIBE_SECRET, resend_settings, rows_of
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.loopback import free_port
 
 
 @dataclass
@@ -60,7 +54,7 @@ def serve(cam_env, database_url) -> Iterator:
     started: list[Served] = []
 
     def start(*extra: str, webhook_secret: str = WEBHOOK_SECRET, resend_url: str = "") -> Served:
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "CAM_HOME": str(cam_env.root),
