@@ -24,9 +24,10 @@ format: $(VENV)/.installed-test ## apply the formatter and the lint fixes `make 
 	$(BIN)/ruff check --fix .
 
 dev: $(VENV)/.installed       ## open the Dagster UI on the same state as `make demo`
-	@mkdir -p "$(DAGSTER_HOME)"
+	@mkdir -p -m 700 "$(DAGSTER_HOME)"
 	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
-	$(BIN)/dagster dev -w workspace.yaml
+	@# umask 077: the webserver and daemon write runs and event logs (personal data) for the owner only.
+	umask 077 && $(BIN)/dagster dev -w workspace.yaml
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

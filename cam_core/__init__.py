@@ -15,8 +15,9 @@ there and what it may import):
 and a small shared layer any of them may use: `vocabulary` (status words as StrEnums),
 `columns` (the lead tables' columns), `settings` (where files and the database are),
 `http` (provider calls with retries and a breaker), `apollo` (the one Apollo client),
-`frames` (vectorised column helpers), `linkedin` and `reference` (shipped lists),
-`checks` (the outcome of an invariant check), and `erasure` (finding an address and
+`addresses` (the one spelling of an email address, IDNA 2008: Unicode and punycode
+domains are one lead), `frames` (vectorised column helpers), `linkedin` and `reference`
+(shipped lists), `checks` (the outcome of an invariant check), and `erasure` (finding an address and
 erasing its person from the home's files, for `cam forget`). A stage hands data to the
 next through the asset graph, never by importing another stage's internals.
 """

@@ -1,8 +1,9 @@
 """Erasing people from the files of a CAM home (`cam forget`): where an address is found, and what goes.
 
 `address_pattern` finds an address as a whole (any case; `ada@x.io` is not found in
-`nada@x.io` nor in `ada@x.io.uk`). It is shared with `cam_core.state.forgetting`, which
-erases the same people from the database.
+`nada@x.io` nor in `ada@x.io.uk`), an international one in either spelling of its
+domain (`ann@bücher-idn.de` and `ann@xn--bcher-idn-q9a.de`: `spellings`). It is shared
+with `cam_core.state.forgetting`, which erases the same people from the database.
 
 `erase_files` walks every folder of the home except `campaigns/` (configuration), and
 leaves the home's own files (the SQLite database, the unsubscribe key) to their owners:
@@ -38,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cam_core.addresses import address, ascii_address
 from cam_core.settings import HomeLayout
 
 #: A record the CSV reader makes longer than this many lines is taken for a stray quote,
@@ -47,13 +49,21 @@ _DELIMITERS = (",", ";", "\t", "|")
 
 
 def normalised(email: str) -> str:
-    """An address as CAM stores it: trimmed, lower-case."""
-    return email.strip().lower()
+    """An address as CAM stores it (`cam_core.addresses`): trimmed, lower-case, its domain's one IDNA spelling."""
+    return address(email)
+
+
+def spellings(emails: Iterable[str]) -> list[str]:
+    """Every way `emails` can be written down, lower-case: each address as CAM stores it and,
+    for an international domain, in A-labels too (what the outbox, a provider or an ASCII-only
+    export writes), so a file or row holding either spelling is found."""
+    stored = {normalised(e) for e in emails if e.strip()}
+    return sorted(stored | {ascii_address(e) for e in stored})
 
 
 def address_pattern(emails: Iterable[str]) -> re.Pattern[str]:
-    """Any of `emails` as a whole address, in any case."""
-    names = sorted({normalised(e) for e in emails if e.strip()}, key=len, reverse=True)
+    """Any of `emails` as a whole address, in any case and either spelling of its domain."""
+    names = sorted(spellings(emails), key=len, reverse=True)
     if not names:
         raise ValueError("no address to look for")
     either = "|".join(re.escape(n) for n in names)
@@ -235,8 +245,9 @@ def _files(home: HomeLayout) -> Iterator[Path]:
 
 def erase_files(home: HomeLayout, emails: Iterable[str]) -> FileErasure:
     """Erase the people with these addresses from every file of the home (see the module's docstring)."""
+    emails = list(emails)  # read twice: an iterator would be spent by the first
     pattern = address_pattern(emails)
-    needles = sorted({normalised(e) for e in emails if e.strip()})
+    needles = spellings(emails)
     erased = FileErasure()
     for path in _files(home):
         place = path.relative_to(home.root).as_posix()
@@ -250,7 +261,8 @@ def erase_files(home: HomeLayout, emails: Iterable[str]) -> FileErasure:
             if dropped:
                 erased.count(place, dropped, "row")
         elif suffix == ".eml":
-            hits = found_in(pattern, path.read_bytes().decode("latin-1"))
+            # An SMTPUTF8 message holds its address in UTF-8 (`zoë@…`): decoded as latin-1 it would hide.
+            hits = found_in(pattern, _decode(path.read_bytes())[0])
             if hits:
                 erased.found |= hits
                 path.unlink()

@@ -3,12 +3,37 @@
 `CAM_HOME` defaults to `.cam/` and `DAGSTER_HOME` to `.dagster/` in the project
 folder, so a demo leaves nothing outside the clone and every entry point (the
 `cam` command, the Makefile, the Dagster definitions) sees the same state.
+
+Both hold personal data (leads, their messages, the runs that handled them), so they are
+kept readable by their owner only: folders 0700, and every process that writes there
+(`cam`, the code location) runs under `PRIVATE_UMASK`, so new files are 0600.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from pathlib import Path
+
+#: The process umask of everything that writes into the homes: no group or other access.
+PRIVATE_UMASK = 0o077
+
+
+def keep_files_private() -> None:
+    """Create files readable by their owner only from here on, in this process and its children."""
+    os.umask(PRIVATE_UMASK)
+
+
+def private_dir(folder: Path) -> Path:
+    """`folder`, created 0700 if missing, its group and other access removed if present."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o077:
+        # Another account's folder cannot be changed; the files made inside are still 0600.
+        with contextlib.suppress(PermissionError):
+            folder.chmod(mode & 0o700)
+    return folder
 
 
 def project_root() -> Path:
@@ -21,16 +46,12 @@ def project_root() -> Path:
 
 def cam_home() -> Path:
     """`$CAM_HOME`, or `.cam/` in the project folder; created on first use."""
-    home = Path(os.environ.get("CAM_HOME") or project_root() / ".cam").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+    return private_dir(Path(os.environ.get("CAM_HOME") or project_root() / ".cam").resolve())
 
 
 def dagster_home() -> Path:
     """`$DAGSTER_HOME`, or `.dagster/` in the project folder; created on first use."""
-    home = Path(os.environ.get("DAGSTER_HOME") or project_root() / ".dagster").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+    return private_dir(Path(os.environ.get("DAGSTER_HOME") or project_root() / ".dagster").resolve())
 
 
 def default_database_url(home: Path) -> str:
@@ -88,6 +109,12 @@ class HomeLayout:
         return self.outbox / campaign / day
 
     def ensure(self) -> HomeLayout:
+        """The folders, made owner-only; the default database too, should an older CAM have left it 0644."""
+        private_dir(self.root)
         for folder in (self.campaigns, self.inbox, self.landed, self.outbox, self.data):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for name in ("cam.db", "cam.db-wal", "cam.db-shm"):
+            database = self.root / name
+            if database.exists() and stat.S_IMODE(database.stat().st_mode) & 0o077:
+                database.chmod(0o600)
         return self

@@ -7,6 +7,7 @@ each under `sensors/`) and the resources, wired once from the environment.
 
 import dagster as dg
 
+from cam_core.settings import keep_files_private
 from cam_dagster.assets.campaign_metrics import campaign_metrics
 from cam_dagster.assets.engagement import engagement
 from cam_dagster.assets.enriched import enriched
@@ -24,6 +25,10 @@ from cam_dagster.sensors.inbox import inbox_sensor
 from cam_dagster.sensors.replies_imap import replies_imap_sensor
 from cam_dagster.sensors.review_decisions import review_decisions_sensor
 from cam_dagster.tables import TABLES
+
+# Runs the daemon or `dagster` starts load this module, not `cam`: what they write into the CAM
+# home (partitions, landed files, the outbox) is personal data, for the owner's eyes only.
+keep_files_private()
 
 #: The nine assets, in the order leads flow through them.
 ASSETS = [harvest, enriched, scored, qualified, routed, nurture_batch, sent_emails, engagement, campaign_metrics]

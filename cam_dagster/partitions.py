@@ -22,6 +22,22 @@ cam_partitions = dg.MultiPartitionsDefinition(
 )
 
 
+def day_range() -> tuple[str, str]:
+    """The first and the last day there is a partition for: the start date, and today in UTC."""
+    first = date_partitions.get_first_partition_key()
+    last = date_partitions.get_last_partition_key()
+    assert first is not None and last is not None  # a daily range from a past start always has days
+    return first, last
+
+
+def day_outside_range(day: str) -> str | None:
+    """Why `day` (YYYY-MM-DD) has no partition, in one line with what to do; None when it has one."""
+    first, last = day_range()
+    if first <= day <= last:
+        return None
+    return f"{day} is outside the partition range {first} to {last} (today, UTC); pick a day in that range"
+
+
 def partition_key(campaign: str, day: str) -> dg.MultiPartitionKey:
     return dg.MultiPartitionKey({CAMPAIGN_DIMENSION: campaign, DATE_DIMENSION: day})
 

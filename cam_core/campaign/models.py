@@ -21,7 +21,12 @@ from cam_core.campaign.templates import template_problems
 from cam_core.columns import MAPPABLE_FIELDS, SCORABLE_COLUMNS
 from cam_core.vocabulary import TIERS, SenderProvider, Tier
 
-CAMPAIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# \Z, not $: "$" would let a trailing line break through.
+CAMPAIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}\Z")
+# A header value holds no line break (CR/LF would start a header of its own) nor other control character.
+HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# The postal address goes in the body only, where it may span lines.
+BODY_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 APOLLO_SENIORITIES = (
     "owner",
     "founder",
@@ -250,6 +255,24 @@ class Sender(StrictModel):
     grace_hours: float = Field(default=2.0, ge=0, le=24)
     #: Pause sending when recent bounces or complaints run too high.
     reputation: Reputation = Reputation()
+
+    @field_validator("from_email", "reply_to", "unsubscribe_url", mode="before")
+    @classmethod
+    def _one_header_line(cls, value: object) -> object:
+        # Checked before the other rules, so this, not a pattern mismatch, is what a user reads.
+        if isinstance(value, str) and HEADER_UNSAFE.search(value):
+            raise ValueError(
+                "contains a line break or control character; it goes into an email header, "
+                "so write it on one line with nothing after the address"
+            )
+        return value
+
+    @field_validator("postal_address", mode="before")
+    @classmethod
+    def _printable_address(cls, value: object) -> object:
+        if isinstance(value, str) and BODY_UNSAFE.search(value):
+            raise ValueError("contains a control character; write the address as plain text (line breaks are fine)")
+        return value
 
     @property
     def domain(self) -> str:

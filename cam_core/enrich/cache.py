@@ -4,7 +4,10 @@ A person is looked up by one key, the best identifier the lead has:
 - `email:<normalised email>` (trimmed, lower-case);
 - `linkedin:linkedin.com/in/<slug>` (scheme, `www.`, country subdomain, query and
   trailing slash dropped, lower-case) for rows without an address;
-- `name:<first> <last>@<company domain>` for rows with neither.
+- `apollo:<Apollo person id>` for rows with neither that People Search found (the id
+  it gave, `cam_core.apollo.PERSON_ID`; built by `enrich.waterfall`, as Apollo matches
+  such people by their id and a hidden surname "Lo***e" names nobody);
+- `name:<first> <last>@<company domain>` for rows with none of these.
 Each (key, provider) answer is kept, found or not, with its time; answers older than
 the campaign's `cache_ttl_days` are asked again. A found person is also stored under
 the other keys the answer carries (their email, their LinkedIn URL), so a campaign

@@ -2,10 +2,15 @@
 a cache in the database, a credit budget per run, and graceful degradation.
 
 For each distinct person (by `enrichment_cache.lookup_keys`: email, else LinkedIn URL,
-else name at company domain) the providers are asked in the campaign's waterfall
-order until one knows them. Answers, found or not, are cached, so a rerun or another
-campaign asks nobody again until the answer is `cache_ttl_days` old. A run sends at
-most `credit_budget` lookups (one credit each, the most a provider charges per person).
+else Apollo's person id, else name at company domain) the providers are asked in the
+campaign's waterfall order until one knows them. People found by Apollo's People Search
+carry Apollo's id (`apollo_person_id`, kept in `extra`) and a hidden surname ("Lo***e"):
+the id is what Apollo matches them by, and the hidden surname is never an identity nor
+sent to a provider; the real surname a provider answers replaces it.
+
+Answers, found or not, are cached, so a rerun or another campaign asks nobody again
+until the answer is `cache_ttl_days` old. A run sends at most `credit_budget` lookups
+(one credit each, the most a provider charges per person).
 
 Enrichment only fills what a lead is missing (an address, title, seniority, industry,
 size, country, LinkedIn, domain) and adds the signals scoring uses (department,
@@ -31,6 +36,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from cam_core.apollo import OBFUSCATION_MARK, PERSON_ID, person_ids
 from cam_core.campaign.models import Enrichment
 from cam_core.columns import ENRICHED_COLUMNS
 from cam_core.enrich import cache as enrichment_cache
@@ -54,7 +60,7 @@ FILLABLE = (
     *ENRICHED_COLUMNS,
 )
 _NUMERIC = ("employees", "open_jobs")
-_PERSON_FIELDS = ("email", "linkedin_url", "first_name", "last_name", "domain", "company")
+_PERSON_FIELDS = ("email", "linkedin_url", "first_name", "last_name", "domain", "company", PERSON_ID)
 
 
 @dataclass
@@ -76,6 +82,25 @@ def with_enrichment_columns(leads: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _hidden_surnames(leads: pd.DataFrame) -> pd.Series:
+    """True where the last name is as People Search shows it ("Lo***e"), not a name."""
+    if "last_name" not in leads:
+        return pd.Series(False, index=leads.index, dtype="bool")
+    return leads["last_name"].fillna("").astype("str").str.contains(OBFUSCATION_MARK, regex=False)
+
+
+def _identities(leads: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """Each lead's cache key and what providers are told about it (hidden surnames blanked)."""
+    known = leads.reindex(columns=list(_PERSON_FIELDS)).fillna("").astype("str")
+    known[PERSON_ID] = person_ids(leads)
+    known["last_name"] = known["last_name"].where(~_hidden_surnames(leads), "")
+    keys = enrichment_cache.lookup_keys(known)
+    # Apollo's id outranks a name (a hidden surname is none), never an address or a profile.
+    by_id = ("apollo:" + known[PERSON_ID]).where(known[PERSON_ID] != "", keys)
+    keys = keys.where(keys.str.startswith(("email:", "linkedin:")), by_id).astype("str")
+    return keys, known
+
+
 def enrich(
     leads: pd.DataFrame, providers: list[Provider], engine: Engine, settings: Enrichment, now: datetime
 ) -> EnrichmentRun:
@@ -84,10 +109,9 @@ def enrich(
     if not providers:
         out["enrichment_status"] = EnrichmentStatus.OFF.value
         return EnrichmentRun(out, {EnrichmentStatus.OFF: len(out)})
-    keys = enrichment_cache.lookup_keys(out)
+    keys, known = _identities(out)
     wanted = keys[keys != ""].drop_duplicates()
-    known = out.loc[wanted.index, [f for f in _PERSON_FIELDS if f in out]].fillna("").astype("str")
-    people = dict(zip(wanted, known.to_dict("records"), strict=True))
+    people = dict(zip(wanted, known.loc[wanted.index].to_dict("records"), strict=True))
     names = [p.name for p in providers]
     cached = enrichment_cache.load(engine, list(people), names, settings.cache_ttl_days, now)
 
@@ -168,5 +192,8 @@ def _fill(out: pd.DataFrame, keys: pd.Series, answers: dict[str, dict[str, Any]]
             theirs = theirs.fillna("").astype("str")
             if column == "email":
                 theirs = theirs.str.strip().str.lower()
-            out[column] = mine.where(mine != "", theirs).astype("str")
+            empty = mine == ""
+            if column == "last_name":  # the real surname replaces the hidden one Search gave
+                empty |= mine.str.contains(OBFUSCATION_MARK, regex=False) & (theirs != "")
+            out[column] = mine.where(~empty, theirs).astype("str")
     return out

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from cam_core.apollo import SEARCH_PATH
+from cam_core.apollo import PERSON_ID, SEARCH_PATH
 from cam_core.campaign.models import ApolloSearch
 from cam_core.columns import FULL_NAME, MAPPABLE_FIELDS
 from cam_core.http import ApiClient
@@ -31,7 +31,7 @@ from cam_core.settings import HomeLayout
 
 RESULT_STEM = "apollo_search"
 #: The lead fields a search result fills (no address: enrichment finds it), and Apollo's id of the person.
-RESULT_COLUMNS = (*(f for f in MAPPABLE_FIELDS if f not in ("email", FULL_NAME)), "apollo_person_id")
+RESULT_COLUMNS = (*(f for f in MAPPABLE_FIELDS if f not in ("email", FULL_NAME)), PERSON_ID)
 
 
 @dataclass
@@ -73,7 +73,7 @@ def _row(person: dict[str, Any]) -> dict[str, str]:
         "employees": str(org.get("estimated_num_employees") or ""),
         "country": str(person.get("country") or ""),
         "linkedin_url": str(person.get("linkedin_url") or ""),
-        "apollo_person_id": str(person.get("id") or ""),
+        PERSON_ID: str(person.get("id") or ""),
     }
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from cam_core.intake import IntakeError
+from cam_core.intake import IntakeError, quoting
 
 _SNIFF_CHARS = 64 * 1024
 _BLOCK = 1 << 20
@@ -126,26 +126,51 @@ def read_batches(path: Path, shape: CsvShape, batch_rows: int) -> Iterator[list[
     """Non-blank records after the header, as (spreadsheet row number, cells), `batch_rows` at a time.
 
     Row numbers count records, not lines: a quoted cell with a newline is one row,
-    as a spreadsheet shows it; the header is row `header_index + 1`.
+    as a spreadsheet shows it; the header is row `header_index + 1`. A quote left
+    open (see `quoting`) raises IntakeError naming its line, after the batches
+    before it: a caller takes the file only once it was read to the end.
     """
     name = Path(path).name
     with Path(path).open(encoding=shape.encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=shape.delimiter)
+        taken: list[str] = []  # the lines of the record being read, as the reader takes them
+
+        def lines() -> Iterator[str]:
+            for line in handle:
+                taken.append(line)
+                yield line
+
+        reader = csv.reader(lines(), delimiter=shape.delimiter)
         batch: list[tuple[int, list[str]]] = []
-        number = 0
+        number, start, first_line = 0, 1, 1  # the record read last, its first line, the next one's
+        record_lines: list[str] = []
         try:
             for number, record in enumerate(reader, start=1):
+                record_lines, start = taken[:], first_line
+                taken.clear()
+                first_line = reader.line_num + 1
                 if number <= shape.header_index + 1:
                     continue
+                if len(record_lines) > quoting.MAX_CELL_LINES and any(
+                    quoting.line_breaks(c) > quoting.MAX_CELL_LINES for c in record
+                ):
+                    raise quoting.open_quote_error(
+                        name, start, f"a cell of row {number} runs over {len(record_lines)} lines"
+                    )
                 if any(cell.strip() for cell in record):
                     batch.append((number, record))
                     if len(batch) >= batch_rows:
                         yield batch
                         batch = []
-        except csv.Error as exc:  # e.g. a quote opened and never closed swallows the rest of the file
+        except csv.Error as exc:
+            if "field limit" in str(exc):  # a quote opened and never closed swallows the rest of the file
+                raise quoting.open_quote_error(
+                    name, first_line, f"the cell it opens grows past the limit: {exc}"
+                ) from None
             raise IntakeError(
-                f"{name}: cannot parse as CSV near line {reader.line_num} ({exc}); check for an unclosed quote"
+                f"{name}: line {first_line} cannot be read as CSV ({exc}); fix that line and land the file again"
             ) from None
+        if record_lines and quoting.ends_in_open_quote("".join(record_lines), shape.delimiter):
+            raise quoting.open_quote_error(name, start, f"row {number} would take in the rest of the file")
         if batch:
             yield batch
 
@@ -211,19 +236,45 @@ def _arrow_batches(path: Path, shape: CsvShape, width: int, batch_rows: int) -> 
     }
 
     first = shape.header_index + 2  # the header is record 1
+    last: pa.RecordBatch | None = None
     try:
         reader = pacsv.open_csv(path, **options)
         pending: list[pa.RecordBatch] = []
         for record_batch in reader:
+            # A cell of many lines may be a quote left open: the Python reader judges and names its line.
+            if quoting.too_many_lines(record_batch.columns):
+                raise _NotPlain("a cell of many lines")
             pending.append(record_batch)
+            last = record_batch if record_batch.num_rows else last
             if sum(b.num_rows for b in pending) >= batch_rows:
                 batch = _cell_batch(pending, first)
                 pending, first = [], batch.next_number
                 yield batch
+        if _ends_open(path, shape.delimiter, last):
+            raise _NotPlain("the file ends inside a quoted cell")
         if pending:
             yield _cell_batch(pending, first)
     except pa.ArrowInvalid as exc:
         raise _NotPlain(str(exc)) from None
+
+
+#: How far back from the end of a file its last line is looked for.
+_TAIL_BYTES = 16 << 20
+
+
+def _ends_open(path: Path, delimiter: str, last: pa.RecordBatch | None) -> bool:
+    """Whether the file may end inside a quoted cell (which pyarrow takes for a cell): when the
+    last record holds no line break it is the file's last line, which tells; otherwise say maybe."""
+    if last is not None and any(quoting.line_breaks(str(column[-1].as_py() or "")) for column in last.columns):
+        return True
+    with Path(path).open("rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - _TAIL_BYTES))
+        tail = handle.read().rstrip(b"\r\n")
+    cut = max(tail.rfind(b"\n"), tail.rfind(b"\r"))
+    if cut == -1 and size > _TAIL_BYTES:
+        return True  # a last line this long: let the Python reader look
+    return quoting.ends_in_open_quote(tail[cut + 1 :], delimiter)
 
 
 def _cell_batch(batches: list[pa.RecordBatch], first: int) -> CellBatch:

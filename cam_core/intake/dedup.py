@@ -3,33 +3,38 @@ against the leads a campaign already has.
 
 A row with an email is the same lead as another row with that email. A row
 without one (kept so enrichment can find the address) is the same lead as a row
-with the same LinkedIn profile, or the same name at the same company domain
-or company name. A row with an email is
-never dropped in favour of one without. The first occurrence wins, and every
-duplicate names what it duplicates.
+with the same Apollo person id (People Search results), the same LinkedIn profile,
+or the same name at the same company domain or company name. A surname as People
+Search hides it ("Lo***e") is no name: two people it shows alike at one company are
+told apart by their Apollo ids. A row with an email is never dropped in favour of
+one without. The first occurrence wins, and every duplicate names what it duplicates.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from cam_core.apollo import OBFUSCATION_MARK, PERSON_ID, person_ids
 from cam_core.frames import folded, lookup
 from cam_core.intake.normalise import text
 from cam_core.state.leads import KNOWN_COLUMNS
 
 
 def _name(leads: pd.DataFrame) -> pd.Series:
-    full = leads["first_name"].fillna("") + " " + leads["last_name"].fillna("")
-    return text(folded(full))
+    """First and last name, folded; "" where the surname is hidden ("Lo***e" names nobody)."""
+    last = folded(leads["last_name"])
+    full = text(folded(leads["first_name"]) + " " + last)
+    return full.where(~last.str.contains(OBFUSCATION_MARK, regex=False), "")
 
 
 def identity_keys(leads: pd.DataFrame) -> pd.DataFrame:
-    """One column per way of recognising a person; "" where the row lacks what it needs."""
+    """One column per way of recognising a person, most certain first; "" where the row lacks what it needs."""
     name = _name(leads)
     domain = leads["domain"].fillna("").str.lower()
     company = folded(leads["company"]).str.strip()
     return pd.DataFrame(
         {
+            PERSON_ID: person_ids(leads),
             "linkedin": leads["linkedin_url"].fillna(""),
             "name_domain": (name + " @ " + domain).where((name != "") & (domain != ""), ""),
             "name_company": (name + " @ " + company).where((name != "") & (company != ""), ""),
@@ -83,7 +88,7 @@ def find_duplicates(leads: pd.DataFrame, existing: pd.DataFrame | None = None) -
     keys = identity_keys(leads)
     kept_with_email = has_email & (reason == "")
     known_keys = identity_keys(existing.assign(linkedin_url="")) if len(existing) else keys.iloc[0:0]
-    for kind in ("linkedin", "name_domain", "name_company"):
+    for kind in keys.columns:
         key = keys[kind]
         candidates = (~has_email) & (reason == "") & (key != "")
         if not candidates.any():

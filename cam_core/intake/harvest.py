@@ -1,7 +1,12 @@
 """Reading landed lead files into one clean, deduplicated table (the `harvest` stage).
 
 Every row read ends either in `leads` (LEAD_COLUMNS) or in `rejects`
-(REJECT_COLUMNS) with a reason, so accepted + rejected = rows read, always.
+(REJECT_COLUMNS) with a reason, so accepted + rejected = rows read, file by file
+(rows read are counted by the reader, apart from what becomes of them). A file that
+cannot be read at all (binary, a quote left open: see `csv_reading`, `quoting`) is
+refused whole, with its reason in `refused`; none of its rows is taken, and the
+other files go on. A value longer than its column can mean (`MAX_CHARS`) is a paste
+gone wrong, not a name: its row is rejected as `field_too_long`, naming the column.
 A row without an email is kept (flagged `needs_email`) when it says who the
 person is (a LinkedIn profile, or a name with a company), so enrichment can
 look for the address; without even that it is rejected as `missing_email`.
@@ -24,7 +29,26 @@ from cam_core.intake.headers import GENERIC_ALIASES, HeaderMap, map_headers, rec
 from cam_core.linkedin import linkedin_urls
 
 BATCH_ROWS = 20_000
-_IDENTITY_FIELDS = ("email", "linkedin_url", "first_name", "last_name", FULL_NAME)
+#: The longest value (in characters, as read) each lead field may hold; a row with a longer one
+#: is rejected as `field_too_long`. Generous for real data (RFC 5321 caps an address at 254).
+MAX_CHARS: dict[str, int] = {
+    "email": 320,
+    "first_name": 200,
+    "last_name": 200,
+    FULL_NAME: 400,
+    "title": 500,
+    "seniority": 100,
+    "company": 500,
+    "website": 2000,
+    "domain": 255,
+    "industry": 300,
+    "employees": 100,
+    "country": 100,
+    "linkedin_url": 2000,
+}
+#: Any other column (kept in `extra`): notes and keyword lists run long, but not this long.
+MAX_OTHER_CHARS = 10_000
+IDENTITY_FIELDS = ("email", "linkedin_url", "first_name", "last_name", FULL_NAME)
 _TEXT_FIELDS = ("first_name", "last_name", "title", "seniority", "company", "website", "industry", "country")
 
 
@@ -35,6 +59,8 @@ class HarvestResult:
     rows_read: int
     files: list[str]
     formats: dict[str, str] = field(default_factory=dict)  # file -> export format recognised
+    rows_by_file: dict[str, int] = field(default_factory=dict)  # file read -> non-blank rows read from it
+    refused: dict[str, str] = field(default_factory=dict)  # file refused whole -> why, and the fix
 
 
 def _rejects(
@@ -69,13 +95,37 @@ def _extra(cells: pd.DataFrame, mapping: HeaderMap) -> pd.Series:
     return as_json.where(kept.apply(lambda c: c.str.strip() != "").any(axis=1), "").astype("str")
 
 
+def _too_long(cells: pd.DataFrame, mapping: HeaderMap) -> pd.Series:
+    """Per row, "" or the reason naming its first value longer than its column may hold."""
+    reason = pd.Series("", index=cells.index, dtype="str")
+    limits = {p: MAX_CHARS[f] for f, positions in mapping.fields.items() if f in MAX_CHARS for p in positions}
+    for position in range(len(mapping.header)):
+        limit = limits.get(position, MAX_OTHER_CHARS)
+        length = cells[position].str.len()
+        over = (length > limit) & (reason == "")
+        if over.any():
+            header = mapping.header[position].strip()[:60] or f"column {position + 1}"
+            reason[over] = f"field_too_long ({header}: " + length[over].astype("str") + f" characters, at most {limit})"
+    return reason
+
+
 def _leads_from_batch(batch: CellBatch, mapping: HeaderMap, source_file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One batch of records as (normalised lead rows, rejects)."""
     width = len(mapping.header)
     numbers, too_wide = batch.numbers, batch.too_wide
-    cells = batch.cells[~too_wide.to_numpy()].reset_index(drop=True)
-    numbers_kept = numbers[~too_wide].reset_index(drop=True)
     rejects = [_rejects(source_file, numbers[too_wide], "", f"too_many_fields (header has {width})")]
+    cells = batch.cells[~too_wide.to_numpy()].reset_index(drop=True)
+    numbers = numbers[~too_wide].reset_index(drop=True)
+    too_long = _too_long(cells, mapping)
+    if too_long.any():
+        long_rows = too_long != ""
+        emails = _coalesce(cells[long_rows], mapping.fields["email"]) if "email" in mapping.fields else ""
+        if isinstance(emails, pd.Series):
+            emails = emails.where(emails.str.len() <= MAX_CHARS["email"], "")
+        rejects.append(_rejects(source_file, numbers[long_rows], emails, too_long[long_rows]))
+        cells = cells[~long_rows].reset_index(drop=True)
+        numbers = numbers[~long_rows].reset_index(drop=True)
+    numbers_kept = numbers
 
     raw = pd.DataFrame(index=cells.index)
     for column in LEAD_COLUMNS:
@@ -98,7 +148,7 @@ def _leads_from_batch(batch: CellBatch, mapping: HeaderMap, source_file: str) ->
     leads["extra"] = _extra(cells, mapping)
     leads["needs_email"] = leads["email"] == ""
 
-    if not any(f in mapping.fields for f in _IDENTITY_FIELDS):
+    if not any(f in mapping.fields for f in IDENTITY_FIELDS):
         known = ", ".join(GENERIC_ALIASES["email"])
         rejects.append(_rejects(source_file, leads["source_row"], "", f"no_email_column (name one column: {known})"))
         return empty_leads(), pd.concat(rejects, ignore_index=True)
@@ -121,8 +171,9 @@ def _leads_from_batch(batch: CellBatch, mapping: HeaderMap, source_file: str) ->
 
 def read_lead_file(
     path: Path, columns: Mapping[str, str] | None = None, batch_rows: int = BATCH_ROWS
-) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """One landed file as (normalised rows with LEAD_COLUMNS, rows rejected while reading, export format).
+) -> tuple[pd.DataFrame, pd.DataFrame, str, int]:
+    """One landed file as (normalised rows with LEAD_COLUMNS, rows rejected while reading, export format,
+    non-blank rows read); IntakeError, naming the file and the fix, when it cannot be read whole.
 
     `columns` is the campaign's explicit mapping (file header -> lead field), which wins.
     """
@@ -130,12 +181,15 @@ def read_lead_file(
     try:
         shape = detect_shape(path, lambda row: recognised(row, columns))
         mapping = map_headers(shape.header, columns)
-        parts = [_leads_from_batch(batch, mapping, path.name) for batch in read_cell_batches(path, shape, batch_rows)]
+        parts, read = [], 0
+        for batch in read_cell_batches(path, shape, batch_rows):
+            read += len(batch.numbers)
+            parts.append(_leads_from_batch(batch, mapping, path.name))
     except OSError as exc:
         raise IntakeError(f"{path.name}: cannot read the file ({exc.strerror})") from None
     leads = pd.concat([empty_leads(), *(p[0] for p in parts)], ignore_index=True)
     rejects = pd.concat([pd.DataFrame(columns=list(REJECT_COLUMNS)), *(p[1] for p in parts)], ignore_index=True)
-    return leads, rejects, mapping.export_format
+    return leads, rejects, mapping.export_format, read
 
 
 def harvest(
@@ -144,14 +198,23 @@ def harvest(
     """Read, normalise and deduplicate every file landed for one campaign and day.
 
     `existing`: the campaign's leads from before this day (dedup.KNOWN_COLUMNS);
-    a row naming one of them is rejected as its duplicate.
+    a row naming one of them is rejected as its duplicate. A file that cannot be read
+    whole is left out, its reason in `refused` (for the caller to set aside).
     """
-    read = [read_lead_file(p, columns) for p in paths]
+    read: list[tuple[pd.DataFrame, pd.DataFrame, str, int]] = []
+    names: list[str] = []
+    refused: dict[str, str] = {}
+    for p in paths:
+        try:
+            read.append(read_lead_file(p, columns))
+            names.append(Path(p).name)
+        except IntakeError as exc:
+            refused[Path(p).name] = str(exc)
     leads = pd.concat([empty_leads(), *(r[0] for r in read)], ignore_index=True)
     rejects = [r[1] for r in read]
-    formats = {Path(p).name: r[2] for p, r in zip(paths, read, strict=True)}
+    formats = {name: r[2] for name, r in zip(names, read, strict=True)}
+    rows_by_file = {name: r[3] for name, r in zip(names, read, strict=True)}
     del read  # the per-file tables are in `leads` now; holding both would double the peak
-    rows_read = len(leads) + sum(len(r) for r in rejects)
 
     reason, origin = find_duplicates(leads, existing)
     dupes = reason != ""
@@ -167,25 +230,12 @@ def harvest(
     all_rejects = all_rejects.astype(dict.fromkeys(("source_file", "email", "reason", "duplicate_of"), "str"))
     accepted = leads.loc[~dupes.to_numpy(), list(LEAD_COLUMNS)].reset_index(drop=True)
     del leads
-    assert len(accepted) + len(all_rejects) == rows_read, "harvest lost rows"
     return HarvestResult(
         leads=accepted,
         rejects=all_rejects.sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True),
-        rows_read=rows_read,
+        rows_read=sum(rows_by_file.values()),
         files=[Path(p).name for p in paths],
         formats=formats,
+        rows_by_file=rows_by_file,
+        refused=refused,
     )
-
-
-def check_lead_file(path: Path, columns: Mapping[str, str] | None = None) -> int:
-    """Parse a whole file without keeping it: the number of data rows, or IntakeError naming the fix.
-
-    The inbox uses it to refuse an unreadable file before landing, so one bad
-    file cannot fail the partition's run for the good ones.
-    """
-    path = Path(path)
-    try:
-        shape = detect_shape(path, lambda row: recognised(row, columns))
-        return sum(len(batch.numbers) for batch in read_cell_batches(path, shape, BATCH_ROWS))
-    except OSError as exc:
-        raise IntakeError(f"{path.name}: cannot read the file ({exc.strerror})") from None

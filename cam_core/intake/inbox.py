@@ -4,8 +4,9 @@ campaign and the day in the campaign's time zone.
 A file is known by its content hash: the same bytes land once per campaign,
 whatever their name and however often they are dropped, and the run key built
 from the hash lets the scheduler start one run per file, ever. A file that
-cannot be read moves to `inbox/<campaign>/_quarantine/` with a `.error.txt`
-report beside it saying what is wrong and how to fix it; the others go on.
+cannot be read (`screening`) moves to `inbox/<campaign>/_quarantine/` with a
+`.error.txt` report beside it saying what is wrong and how to fix it; the others go
+on. A landed file that harvest cannot read is set aside there too (`quarantine_landed`).
 Files stay where they were dropped; `seen` (the sensor's cursor) remembers each
 file's size and modification time so an unchanged file is not hashed again.
 """
@@ -21,8 +22,8 @@ from zoneinfo import ZoneInfo
 from cam_core.campaign.loading import CampaignSet
 from cam_core.campaign.models import Campaign
 from cam_core.intake import IntakeError
-from cam_core.intake.harvest import check_lead_file
-from cam_core.intake.landing import LEAD_FILE_SUFFIXES, content_hash, land_file
+from cam_core.intake.landing import content_hash, land_file
+from cam_core.intake.screening import screen_lead_file
 from cam_core.settings import HomeLayout
 
 QUARANTINE = "_quarantine"
@@ -83,22 +84,36 @@ def _already_landed(home: HomeLayout, campaign: str, sha12: str) -> Path | None:
     return found[0] if found else None
 
 
-def quarantine(path: Path, campaign: str, reason: str, now: datetime) -> Quarantined:
-    """Move a file aside with an error report next to it; never overwrite an earlier one."""
-    folder = path.parent / QUARANTINE
-    folder.mkdir(exist_ok=True)
+def _set_aside(
+    path: Path, folder: Path, campaign: str, reason: str, now: datetime, context: str, fix: str
+) -> Quarantined:
+    """Move a file to `folder` with an error report next to it; never overwrite an earlier one."""
+    folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
     if target.exists():
         target = folder / f"{path.stem}.{now.strftime('%Y%m%dT%H%M%S%f')}{path.suffix}"
     shutil.move(str(path), target)
     report = target.with_name(target.name + ".error.txt")
     report.write_text(
-        f"file: {path.name}\ncampaign: {campaign}\nquarantined at: {now.isoformat(timespec='seconds')}\n"
-        f"problem: {reason}\n\nFix the file and drop it in inbox/{campaign}/ again; "
-        "this copy and report can then be deleted.\n",
+        f"file: {path.name}\ncampaign: {campaign}\n{context}quarantined at: {now.isoformat(timespec='seconds')}\n"
+        f"problem: {reason}\n\n{fix}; this copy and report can then be deleted.\n",
         encoding="utf-8",
     )
     return Quarantined(campaign=campaign, path=target, report=report, reason=reason)
+
+
+def quarantine(path: Path, campaign: str, reason: str, now: datetime) -> Quarantined:
+    """Move a dropped file to `inbox/<campaign>/_quarantine/` with its report."""
+    fix = f"Fix the file and drop it in inbox/{campaign}/ again"
+    return _set_aside(path, path.parent / QUARANTINE, campaign, reason, now, "", fix)
+
+
+def quarantine_landed(home: HomeLayout, path: Path, campaign: str, day: str, reason: str, now: datetime) -> Quarantined:
+    """Move a landed file harvest could not read to the campaign's one quarantine folder (the
+    inbox's), with its report, so the partition's other files flow and its reruns do not trip on it."""
+    context = f"landed for: {day} (harvest could not read it; the day's other files went on)\n"
+    fix = f"Fix the file and land it for that day again (cam ingest FILE --campaign {campaign} --date {day})"
+    return _set_aside(path, home.inbox / campaign / QUARANTINE, campaign, reason, now, context, fix)
 
 
 def _take(home: HomeLayout, campaign: Campaign, path: Path, now: datetime) -> Landed:
@@ -157,12 +172,7 @@ def scan_inbox(
                 scan.waiting.append(key)
                 continue
             try:
-                if path.suffix.lower() not in LEAD_FILE_SUFFIXES:
-                    raise IntakeError(
-                        f"{path.name}: not a CSV export ({path.suffix or 'no extension'}); "
-                        f"save it as CSV ({', '.join(LEAD_FILE_SUFFIXES)}) and drop it again"
-                    )
-                check_lead_file(path, campaign.intake.columns)
+                screen_lead_file(path, campaign.intake.columns)
             except IntakeError as exc:
                 scan.quarantined.append(quarantine(path, campaign.name, str(exc), now))
                 continue

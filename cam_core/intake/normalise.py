@@ -1,6 +1,7 @@
 """Cleaning lead fields so the same person is spelled one way, vectorised over a table.
 
-- email: trimmed, Unicode NFKC, lower-case; `mailto:` and angle brackets removed.
+- email: `cam_core.addresses` (trimmed, NFKC, lower-case, `mailto:` and angle brackets
+  removed, the domain's one IDNA spelling), so both spellings of a mailbox are one lead.
 - domain: the company's domain from the given domain, else the website, else the
   email when it is not a free-mail provider.
 - linkedin_url: see `cam_core.linkedin`.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cam_core import addresses
 from cam_core.frames import extract
 from cam_core.reference import free_mail_domains
 
@@ -30,12 +32,7 @@ def text(values: pd.Series) -> pd.Series:
 
 
 def emails(values: pd.Series) -> pd.Series:
-    values = values.fillna("").astype("str")
-    # NFKC runs in Python per value: only where there is something beyond ASCII to normalise.
-    wide = ~values.str.isascii()
-    if wide.any():
-        values = values.where(~wide, values[wide].str.normalize("NFKC"))
-    return values.str.strip().str.replace(r"(?i)^mailto:", "", regex=True).str.strip("<> \t\"'").str.lower()
+    return addresses.emails(values)
 
 
 def domains_from_websites(websites: pd.Series) -> pd.Series:
@@ -48,6 +45,7 @@ def domains_from_websites(websites: pd.Series) -> pd.Series:
         .str.replace(r"^www\.", "", regex=True)
         .str.replace(r"[/?#:].*$", "", regex=True)
     )
+    hosts = addresses.domains(hosts)  # the spelling the email's domain has, IDN or not
     return hosts.where(~hosts.str.match(_NOT_COMPANY_SITES), "")
 
 
@@ -61,7 +59,7 @@ def company_domains(domain: pd.Series, website: pd.Series, email: pd.Series) -> 
 
 def split_full_names(full: pd.Series) -> tuple[pd.Series, pd.Series]:
     """("Ada", "King Lovelace") from "Ada King Lovelace": first word, then the rest."""
-    parts = text(full).str.split(" ", n=1, expand=True).reindex(columns=[0, 1])
+    parts = text(full).str.split(" ", n=1, expand=True).reindex(columns=[0, 1]).astype("object")
     return parts[0].fillna("").astype("str"), parts[1].fillna("").astype("str")
 
 

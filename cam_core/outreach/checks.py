@@ -1,7 +1,9 @@
 """What must hold of a rendered batch before anything is sent.
 
 Each check returns a `CheckOutcome`; `nurture_batch` reports them as blocking
-asset checks, so one failure stops `sent_emails`.
+asset checks, so one failure stops `sent_emails`. A row whose template failed on
+its lead's data (`render_error`) is never sent, so it has no footer to check; the
+other checks still judge it, since it still counts against the day's cap.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ CHECK_DESCRIPTIONS = {
     NO_STEP_ALREADY_SENT: "No lead and step in the batch is already sent or failed in the ledger.",
     NO_STEP_TWICE_IN_BATCH: "Each lead appears at most once per step in the batch.",
     DAILY_CAP_HELD: "The batch fits the day's room: daily cap, warm-up ramp and sending-domain cap.",
-    COMPLIANCE_FOOTER_PRESENT: "Every message carries its own unsubscribe link and the postal address.",
+    COMPLIANCE_FOOTER_PRESENT: "Every rendered message carries its own unsubscribe link and the postal address.",
 }
 
 
@@ -37,6 +39,7 @@ def check_batch(
         dtype="bool",
     )
     has_address = batch["body_text"].str.contains(postal_address.strip(), regex=False)
+    not_rendered = batch["render_error"] != ""
     over = max(len(batch) - room, 0)
     return [
         judged(NO_SUPPRESSED_ADDRESS, batch.loc[batch["email"].isin(suppressed.index), "email"]),
@@ -45,5 +48,5 @@ def check_batch(
         judged(
             DAILY_CAP_HELD, batch["email"].tail(over) if over else batch["email"].iloc[0:0], room=room, batch=len(batch)
         ),
-        judged(COMPLIANCE_FOOTER_PRESENT, batch.loc[~(has_link & has_address), "email"]),
+        judged(COMPLIANCE_FOOTER_PRESENT, batch.loc[~((has_link & has_address) | not_rendered), "email"]),
     ]

@@ -9,7 +9,15 @@ them; the one-click `List-Unsubscribe` header carries the same link.
 A rendered batch has BATCH_COLUMNS: send_key, email, first_name, last_name,
 company, country (for the recipient's time zone), tier, sequence, step, variant, subject, body_text, body_html ("" when
 the step has no HTML part), from_email, reply_to, unsubscribe_url,
-list_unsubscribe, token_id (the link's opaque id of the send, kept in the ledger).
+list_unsubscribe, token_id (the link's opaque id of the send, kept in the ledger),
+render_error.
+
+A template that fails on one lead's data (a division by a field that is empty for
+that lead, a lead's text that takes it past the limits of `cam_core.campaign.limits`)
+fails that lead's message only: its row keeps `render_error` ("<where>: template
+error: <Type>: <message>") and an empty subject and body, and is never sent; every
+other row has `render_error` "". A template that does not compile is the campaign's
+problem (`TemplateProblem`), which the lint catches when the campaign loads.
 """
 
 from __future__ import annotations
@@ -17,10 +25,10 @@ from __future__ import annotations
 import html as html_lib
 
 import pandas as pd
-from jinja2 import Template, TemplateError
+from jinja2 import Template
 
 from cam_core.campaign.models import Campaign
-from cam_core.campaign.templates import TEMPLATE_FIELDS, environment
+from cam_core.campaign.templates import TEMPLATE_FIELDS, environment, render_limited
 from cam_core.unsubscribe import make_token, token_id, unsubscribe_url
 
 BATCH_COLUMNS = (
@@ -42,6 +50,7 @@ BATCH_COLUMNS = (
     "unsubscribe_url",
     "list_unsubscribe",
     "token_id",
+    "render_error",
 )
 
 
@@ -79,29 +88,44 @@ def render_batch(due: pd.DataFrame, campaign: Campaign, secret: str) -> pd.DataF
     subjects: list[str] = []
     texts: list[str] = []
     htmls: list[str] = []
+    errors: list[str] = []
     for lead in out[["sequence", "step", "variant", *TEMPLATE_FIELDS]].to_dict("records"):
         key = (lead["sequence"], int(lead["step"]), lead["variant"])
         where = f"campaign {campaign.name}, sequence {key[0]}, step {key[1]}, variant {key[2]}"
+        if key not in compiled:
+            try:
+                compiled[key] = _compiled(campaign, *key)
+            except Exception as exc:  # a template that does not compile fails for every lead alike
+                raise TemplateProblem(f"{where}: template error: {type(exc).__name__}: {exc}") from None
+        subject, text, html = compiled[key]
         context = {f: "" if pd.isna(lead[f]) else str(lead[f]) for f in TEMPLATE_FIELDS}
         context["campaign"] = campaign.name
         try:
-            if key not in compiled:
-                compiled[key] = _compiled(campaign, *key)
-            subject, text, html = compiled[key]
-            subjects.append(" ".join(subject.render(context).split()))
-            texts.append(text.render(context).rstrip())
-            htmls.append(html.render(context).rstrip() if html else "")
-        except TemplateError as exc:
-            raise TemplateProblem(f"{where}: template error: {exc}") from None
-        except Exception as exc:  # {{ 1/0 }}, a sandboxed range too big, ...: still the template's fault
-            raise TemplateProblem(f"{where}: template error: {type(exc).__name__}: {exc}") from None
+            rendered = (
+                " ".join(render_limited(subject, context).split()),
+                render_limited(text, context).rstrip(),
+                render_limited(html, context).rstrip() if html else "",
+            )
+        except Exception as exc:  # {{ 1/0 }} on this lead's data, a limit its text went past, ...
+            rendered = ("", "", "")
+            errors.append(f"{where}: template error: {type(exc).__name__}: {exc}")
+        else:
+            errors.append("")
+        subjects.append(rendered[0])
+        texts.append(rendered[1])
+        htmls.append(rendered[2])
     links = [unsubscribe_url(sender.unsubscribe_url, make_token(k, secret)) for k in out["send_key"]]
     out["token_id"] = [token_id(k, secret) for k in out["send_key"]]
     out["subject"] = subjects
     out["unsubscribe_url"] = links
-    out["body_text"] = [t + footer(sender.postal_address, link) for t, link in zip(texts, links, strict=True)]
+    out["render_error"] = errors
+    # A message that did not render gets no footer either: nothing of it is sent.
+    out["body_text"] = [
+        "" if e else t + footer(sender.postal_address, link) for t, link, e in zip(texts, links, errors, strict=True)
+    ]
     out["body_html"] = [
-        h + html_footer(sender.postal_address, link) if h else "" for h, link in zip(htmls, links, strict=True)
+        h + html_footer(sender.postal_address, link) if h and not e else ""
+        for h, link, e in zip(htmls, links, errors, strict=True)
     ]
     out["from_email"] = sender.from_email
     reply_to = sender.reply_to or sender.from_email

@@ -1,24 +1,30 @@
 """Handing a rendered batch to a sender, exactly once per lead and step (the `sent_emails` stage).
 
 Only messages whose sending window is open now are claimed; the ledger (see
-`cam_core.state.ledger`) claims them under every cap, groups them into provider batches and
-keeps a batch's rows pending until the provider's answer is recorded, so a
-crash or a retry never produces a second copy.
+`cam_core.state.ledger`) claims them under every cap and groups them into
+provider batches. Each batch is decided and frozen just before its hand-over
+(an address suppressed since the claim is dropped then, never later) and from
+then on only ever handed over as frozen, under its idempotency key: a crash, a
+retry or a concurrent run never produces a second copy or a different payload.
 
-A campaign the reputation guard paused (`reputation`) claims nothing new, and a
-pause that trips mid-run (this run's own check before each hand-over, or another
-run's) stops the hand-overs still to come and gives their claims back, so a pause
-leaves no row pending. Rows a killed run left pending are still handed over, in
-their original batches: the provider may already have sent them, and only the
-repeat under the same idempotency key tells; releasing them could send a second
-copy after the resume, and holding them past the 24 h idempotency window would
-lose them. That is at most the claims of one interrupted run.
+Frozen batches a killed run left pending are handed over first, exactly as
+frozen, whatever changed since: the provider may already have sent them, and
+only the repeat under the same key tells. A campaign the reputation guard
+paused (`reputation`) claims nothing new, and a pause that trips mid-run (this
+run's own check before each hand-over, or another run's) gives back the claims
+not yet frozen, so a pause leaves no row pending but the repairs of at most one
+interrupted run.
+
+A row whose message could not be rendered (`render_error`, see
+`cam_core.outreach.rendering`) is never handed over: its step is failed with the
+reason, and the others go.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -29,7 +35,6 @@ from cam_core.outreach.senders import ProviderUnavailable, Sender, SenderRefused
 from cam_core.outreach.window import recipient_zones, window_states
 from cam_core.state import ledger, suppression
 from cam_core.state.history import Stamp
-from cam_core.state.leads import mark_contacted
 from cam_core.vocabulary import SendStatus, WindowState
 
 
@@ -41,14 +46,26 @@ class SendReport:
     paused: str = ""  # the reputation pause in force, if any: its reason
 
 
-def _refusals(group: pd.DataFrame, refused: dict[str, str]) -> list[ledger.Outcome]:
-    rows = group[group["email"].isin(refused)]
+def _refusals(rows: pd.DataFrame, refused: dict[str, str]) -> list[ledger.Outcome]:
+    rows = rows[rows["email"].isin(refused)]
     return [
         ledger.Outcome(
             key, SendStatus.FAILED, error=f"suppressed after it was claimed ({refused[email]}): not handed over"
         )
         for key, email in zip(rows["send_key"], rows["email"], strict=True)
     ]
+
+
+@dataclass
+class _Tally:
+    sent: int = 0
+    failed: int = 0
+    held: int = 0  # rows the pause kept from being claimed, or gave back
+
+    def add(self, outcomes: list[ledger.Outcome]) -> None:
+        sent = sum(o.status == SendStatus.SENT for o in outcomes)
+        self.sent += sent
+        self.failed += len(outcomes) - sent
 
 
 def send_batch(
@@ -64,64 +81,72 @@ def send_batch(
     now = stamp.at
     states = window_states(recipient_zones(batch, campaign.timezone), dt.date.fromisoformat(day), now, campaign)
     due = batch[(states == WindowState.OPEN).to_numpy()]
+    if "render_error" in due:
+        unrendered = due["render_error"].fillna("") != ""
+        ledger.record_unrendered(engine, campaign, day, due[unrendered], sender.provider, now)
+        due = due[~unrendered]
+    tally = _Tally()
     pause = reputation.guard(engine, campaign, now)
-    held = 0  # rows the pause kept from being claimed, or gave back
-    if pause is not None:  # only a killed run's pending rows go on (see above)
+    if pause is not None:  # only a killed run's frozen batches go on (see above)
         known = ledger.ledger_rows(engine, campaign.name, keys=due["send_key"].tolist())
-        held = int((~due["send_key"].isin(known["send_key"])).sum())
-        due = due[due["send_key"].isin(known.loc[known["status"] == SendStatus.PENDING, "send_key"])]
+        tally.held, due = int((~due["send_key"].isin(known["send_key"])).sum()), due.iloc[0:0]
     claim = ledger.claim(engine, campaign, day, due, sender.provider, now)
-    sent = failed = 0
     problem = ""
-    groups = list(claim.rows.groupby("batch_id", sort=False))
-    for position, (batch_id, group) in enumerate(groups):
-        fresh = group.loc[~group["send_key"].isin(claim.repaired_keys), "send_key"].tolist()
-        if fresh:
+    try:
+        for batch_id in claim.repairs:
+            messages = ledger.frozen_messages(engine, batch_id)
+            if messages:
+                tally.add(_hand_over(engine, campaign.name, batch_id, messages, sender, stamp))
+        groups = [g for _, g in claim.rows.groupby("batch_id", sort=False)]
+        for position, group in enumerate(groups):
+            batch_id = str(group["batch_id"].iloc[0])
             pause = pause or reputation.guard(engine, campaign, now)
             if pause is not None:  # tripped since the claim: these never reached the provider
-                ledger.release(engine, fresh)
-                held += len(fresh)
+                ledger.release(engine, campaign.name, group["send_key"].tolist())
+                tally.held += len(group)
                 continue
-        # An address suppressed since the claim (a complaint, an unsubscribe) is refused at hand-over.
-        refused = suppression.suppressed_of(engine, group["email"].tolist(), secret)
-        if refused:
-            ledger.record_outcomes(engine, _refusals(group, refused), now)
-            failed += int(group["email"].isin(refused).sum())
-            group = group[~group["email"].isin(refused)]
-        messages = [{str(k): v for k, v in m.items()} for m in group.to_dict("records")]
-        if not messages:
-            continue
-        try:
-            outcomes = sender.deliver(messages, str(batch_id))
-        except SenderRefused as exc:
-            # Nothing from here on reached the provider; give the room back. Repaired
-            # rows keep their claim: an earlier run may have delivered them.
-            untouched = pd.concat([g for _, g in groups[position:]])
-            ledger.release(engine, untouched.loc[~untouched["send_key"].isin(claim.repaired_keys), "send_key"].tolist())
-            problem = str(exc)
-            break
-        except ProviderUnavailable as exc:
-            problem = f"{exc}; the batch stays pending and the next run retries it with the same idempotency key"
-            break
-        ledger.record_outcomes(engine, outcomes, now)
-        # By send key, not by position: a sender may answer in its own order (Resend's refuses
-        # reserved example domains before it calls out).
-        sent_keys = {o.send_key for o in outcomes if o.status == SendStatus.SENT}
-        delivered = [m["email"] for m in messages if m["send_key"] in sent_keys]
-        mark_contacted(engine, campaign.name, delivered, stamp)
-        sent += len(delivered)
-        failed += len(outcomes) - len(delivered)
+            # An address suppressed since the claim (a complaint, an unsubscribe) is refused now,
+            # before the batch is frozen: a frozen batch never changes.
+            refused = suppression.suppressed_of(engine, group["email"].tolist(), secret)
+            if refused:
+                refusals = _refusals(group, refused)
+                ledger.record_outcomes(engine, refusals, now)
+                tally.add(refusals)
+            messages = ledger.freeze(engine, campaign.name, day, batch_id, group[~group["email"].isin(refused)], now)
+            if not messages:
+                continue
+            try:
+                tally.add(_hand_over(engine, campaign.name, batch_id, messages, sender, stamp))
+            except SenderRefused:
+                # Nothing from here on reached the provider: give the room back and unfreeze.
+                rest = pd.concat(groups[position:])
+                ledger.release(engine, campaign.name, rest["send_key"].tolist(), rest["batch_id"].unique())
+                raise
+    except SenderRefused as exc:
+        problem = str(exc)
+    except ProviderUnavailable as exc:
+        problem = f"{exc}; the batch stays pending and the next run retries it as frozen, with the same idempotency key"
     rows = ledger.ledger_rows(engine, campaign.name, day=day)
     counts = {
         "in_batch": len(batch),
         **{f"window_{s}": int((states == s).sum()) for s in states.unique() if s != WindowState.OPEN},
         "window_open": int((states == WindowState.OPEN).sum()),
         **claim.counts,
-        "sent": sent,
-        "failed": failed,
-        "held_by_pause": held,
+        "sent": tally.sent,
+        "failed": tally.failed,
+        "held_by_pause": tally.held,
         "left_pending": int((rows["status"] == SendStatus.PENDING).sum()) if len(rows) else 0,
     }
     if pause is not None:
         problem = "; ".join(p for p in (reputation.paused_problem(pause), problem) if p)
     return SendReport(ledger=rows, counts=counts, problem=problem, paused=pause.reason if pause else "")
+
+
+def _hand_over(
+    engine: Engine, campaign: str, batch_id: str, messages: list[dict[str, Any]], sender: Sender, stamp: Stamp
+) -> list[ledger.Outcome]:
+    """Deliver one frozen batch and complete it: outcomes and lead moves in one transaction."""
+    outcomes = sender.deliver(messages, batch_id)
+    # Completed by send key, not by position: a sender may answer in its own order.
+    ledger.complete(engine, campaign, batch_id, messages, outcomes, stamp)
+    return outcomes

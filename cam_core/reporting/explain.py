@@ -1,4 +1,9 @@
-"""Why a lead stands where it does, in words: `cam leads explain EMAIL --campaign C`."""
+"""Why a lead stands where it does, in words: `cam leads explain EMAIL --campaign C`.
+
+Besides its score, verdict and review, a lead's steps in the send ledger, each with
+its status and, where it failed (a provider's refusal, a template that failed on the
+lead's data), the reason.
+"""
 
 from __future__ import annotations
 
@@ -39,10 +44,19 @@ def breakdown_rows(breakdown: str) -> pd.DataFrame:
 def explain(engine: Engine, campaign: str, email: str) -> str | None:
     """A few lines a person can read, or None when the campaign has no such lead."""
     email = email.strip().lower()
-    t, q = schema.leads, schema.review_queue
+    t, q, s = schema.leads, schema.review_queue, schema.sends
     with engine.connect() as conn:
         lead = conn.execute(sa.select(t).where(t.c.campaign == campaign, t.c.email == email)).mappings().first()
         queued = conn.execute(sa.select(q).where(q.c.campaign == campaign, q.c.email == email)).mappings().first()
+        sends = (
+            conn.execute(
+                sa.select(s.c.step, s.c.sequence, s.c.variant, s.c.send_day, s.c.status, s.c.error)
+                .where(s.c.campaign == campaign, s.c.email == email)
+                .order_by(s.c.step)
+            )
+            .mappings()
+            .all()
+        )
     if lead is None:
         return None
     lines = [
@@ -65,4 +79,10 @@ def explain(engine: Engine, campaign: str, email: str) -> str | None:
             f"review: {queued['status']}{decided} (queued on {queued['day']})"
             + (f", note: {queued['note']}" if queued["note"] else "")
         )
+    lines.append("sends:" if sends else "sends: none")
+    lines += [
+        f"  step {r['step']} ({r['sequence']}, variant {r['variant']}) on {r['send_day']}: {r['status']}"
+        + (f": {r['error']}" if r["error"] else "")
+        for r in sends
+    ]
     return "\n".join(lines)

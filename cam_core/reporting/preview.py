@@ -1,4 +1,9 @@
-"""What a lead's next message would look like, rendered exactly as the batch would render it."""
+"""What a lead's next message would look like, rendered exactly as the batch would render it.
+
+A message the campaign's templates cannot render for this lead (`render_error`, a
+division by a value of the lead's, say) is a `PreviewError` giving the reason, as the
+ledger would record it, never an empty message.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from cam_core.addresses import address
 from cam_core.campaign.models import Campaign
 from cam_core.outreach.planning import variants_for
 from cam_core.outreach.rendering import render_batch
@@ -21,7 +27,7 @@ class PreviewError(LookupError):
 
 def preview(engine: Engine, campaign: Campaign, email: str, secret: str) -> dict[str, object]:
     """The lead's next step (step 1 when it is not enrolled yet), rendered; one batch row."""
-    email = email.strip().lower()
+    email = address(email)  # as the lead is stored: `ann@xn--bcher-idn-q9a.de` is `ann@bücher-idn.de`
     lead, enrolment = schema.leads, schema.enrolments
     with engine.connect() as conn:
         row = (
@@ -59,4 +65,6 @@ def preview(engine: Engine, campaign: Campaign, email: str, secret: str) -> dict
     due["variant"] = variants_for(due, campaign)
     due["send_key"] = send_keys(campaign.name, due["email"], due["step"])
     [message] = render_batch(due, campaign, secret).to_dict("records")
+    if message["render_error"]:
+        raise PreviewError(f"{email}: cannot render its next message: {message['render_error']}")
     return {str(k): v for k, v in message.items()}

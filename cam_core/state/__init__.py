@@ -6,9 +6,9 @@ statement. The tables and who writes them:
 
 | table | written by |
 |---|---|
-| `leads`, `enrolments` | `leads` (save_qualified, save_routing, mark_contacted, move_leads, mark) |
+| `leads`, `enrolments` | `leads` (save_qualified, save_routing, contacted, move_leads, mark) |
 | `lead_history` | `history.record_moves`, from `leads` in the change's transaction; `forgetting` |
-| `sends`, `send_quota` (the send ledger) | `ledger` (claim, record_outcomes, release) |
+| `sends`, `send_batches`, `send_quota` (the ledger) | `ledger` (claim, freeze, complete, release, record_...) |
 | `suppression` | `suppression` (suppress, add) |
 | `events` | `events` (record_events), called by `cam_core.engagement.receiving` |
 | `sending_pauses` | `pauses` (pause, resume) |

@@ -31,7 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from cam_core.erasure import address_pattern, found_in, normalised
+from cam_core.erasure import address_pattern, found_in, normalised, spellings
 from cam_core.linkedin import profile_urls
 from cam_core.state import schema, suppression
 from cam_core.state.history import Stamp
@@ -150,25 +150,28 @@ def forget(engine: Engine, emails: list[str], secret: str, stamp: Stamp) -> Forg
     """
     emails = sorted({normalised(e) for e in emails if e.strip()})
     pattern = address_pattern(emails)
+    # Rows are searched for every spelling (a provider payload holds the punycode one);
+    # rows stored before addresses had one spelling are found by either.
+    needles = spellings(emails)
     out = Forgotten()
     lead, listed = schema.leads, schema.suppression
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA secure_delete = ON")
         campaigns = conn.execute(
-            sa.select(lead.c.campaign, lead.c.email, lead.c.status).where(sa.func.lower(lead.c.email).in_(emails))
+            sa.select(lead.c.campaign, lead.c.email, lead.c.status).where(sa.func.lower(lead.c.email).in_(needles))
         ).all()
         for name in sorted({c for c, _, _ in campaigns}):
             schema.lock_campaign_leads(conn, name)
         out.suppression = {
             str(e).lower(): str(r)
             for e, r in conn.execute(
-                sa.select(listed.c.email, listed.c.reason).where(sa.func.lower(listed.c.email).in_(emails))
+                sa.select(listed.c.email, listed.c.reason).where(sa.func.lower(listed.c.email).in_(needles))
             ).all()
         }
-        cache_keys = _cache_keys(conn, emails, pattern)
+        cache_keys = _cache_keys(conn, needles, pattern)
         for table in schema.metadata.tables.values():  # as `schema` defines them: leads first
-            _erase_table(conn, table, pattern, emails, out)
+            _erase_table(conn, table, pattern, needles, out)
         if cache_keys:
             cache = schema.enrichment_cache
             gone = conn.execute(cache.delete().where(cache.c.lookup_key.in_(cache_keys))).rowcount

@@ -164,9 +164,11 @@ def _move(conn: Connection, campaign: str, emails: pd.Series, target: LeadStatus
         return int(conn.execute(t.update().where(*chosen).values(status=target.value)).rowcount)
 
 
-def mark_contacted(engine: Engine, campaign: str, emails: list[str], stamp: Stamp) -> None:
-    with _writing_leads(engine, campaign) as conn:
-        _move(conn, campaign, pd.Series(emails, dtype="str"), LeadStatus.CONTACTED, "sent", stamp)
+def contacted(conn: Connection, campaign: str, emails: list[str], stamp: Stamp) -> None:
+    """Move the leads a batch was delivered to to `contacted`, in the caller's transaction (the one
+    that records the batch's outcomes, so a kill leaves both or neither)."""
+    schema.lock_campaign_leads(conn, campaign)
+    _move(conn, campaign, pd.Series(emails, dtype="str"), LeadStatus.CONTACTED, "sent", stamp)
 
 
 def move_leads(engine: Engine, campaign: str, moves: pd.DataFrame, stamp: Stamp) -> int:

@@ -5,6 +5,7 @@ Each table's writers are listed in `cam_core.state`'s docstring. Tables:
 - `leads`: one row per (campaign, email) with its lifecycle status and why.
 - `enrolments`: which sequence a lead is in, and since which day.
 - `sends`: the send ledger, one row per (campaign, email, step), ever.
+- `send_batches`: each provider batch in flight, frozen as handed over, until its rows are final.
 - `send_quota`: one row per (campaign or sending domain, day), locked while sends
   are claimed so concurrent runs cannot both spend the same room under a cap.
 - `suppression`: addresses never to be written to again, in any campaign.
@@ -79,6 +80,7 @@ sends = sa.Table(
     sa.Column("sender_domain", sa.String(255), nullable=False),
     sa.Column("variant", sa.String(64), nullable=False, default="main"),
     # The provider call this row travels in; its idempotency key, so a repair resends the same batch.
+    # Empty for a row that never went into a batch (its message could not be rendered).
     sa.Column("batch_id", sa.String(64), nullable=False),
     sa.Column("message_id", sa.Text),
     sa.Column("token_id", sa.String(32), index=True),  # the opaque id its unsubscribe link carries
@@ -89,6 +91,20 @@ sends = sa.Table(
     sa.UniqueConstraint("campaign", "email", "step", name="uq_sends_campaign_email_step"),
     sa.Index("ix_sends_campaign_day", "campaign", "send_day"),
     sa.Index("ix_sends_domain_day", "sender_domain", "send_day"),
+    sa.Index("ix_sends_campaign_status", "campaign", "status"),  # a run's look for pending rows to repair
+)
+
+# A provider batch frozen just before its hand-over: its members' rendered messages under its
+# idempotency key, so a repair resends exactly this payload, whatever changed since. Deleted
+# when no member is pending any more; only batches in flight (or left by a killed run) are here.
+send_batches = sa.Table(
+    "send_batches",
+    metadata,
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Column("campaign", sa.String(64), nullable=False),
+    sa.Column("send_day", sa.String(10), nullable=False),
+    sa.Column("messages", sa.Text, nullable=False),  # JSON list of the rendered batch rows, in order
+    sa.Column("frozen_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 send_quota = sa.Table(
@@ -215,6 +231,11 @@ enrichment_cache = sa.Table(
 )
 
 
+#: How long a SQLite writer waits for another's write transaction before "database is locked".
+#: Runs hold the lock for seconds at most, so a wait this long means something is stuck.
+SQLITE_BUSY_SECONDS: float = 30.0
+
+
 def _sqlite_serialised_writes(engine: Engine) -> None:
     # pysqlite's default deferred BEGIN lets two writers read the same count and
     # both act on it; BEGIN IMMEDIATE takes the write lock up front, so caps and
@@ -224,7 +245,7 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         # A million-lead upsert walks far more B-tree pages than the default 2 MB cache
         # holds. Staging tables stay in SQLite's temporary file: in memory (temp_store)
         # they cost ~550 MB of RSS at a million leads and saved no time.
@@ -264,12 +285,17 @@ def _check_schema(engine: Engine) -> None:
 
 @cache
 def engine_for(url: str) -> Engine:
-    """One engine per URL per process, with the schema created."""
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+    """One engine per URL per process, with the schema created.
+
+    `postgresql://` and `postgres://` mean psycopg2, the driver CAM installs; a URL naming a
+    driver CAM cannot use is a `DatabaseUrlError` that says which forms it takes.
+    """
+    parsed = supported_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         _sqlite_serialised_writes(engine)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
     _check_schema(engine)
     _create_schema(engine)
     return engine
@@ -291,6 +317,10 @@ def _create_schema(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
         metadata.create_all(conn)
+        # create_all makes missing tables only; an index a newer CAM added to an old table is made here.
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
 
 
 def lock_until_commit(conn: Connection, *name: str) -> None:
@@ -312,3 +342,33 @@ def lock_campaign_leads(conn: Connection, campaign: str) -> None:
     so without this they can deadlock.
     """
     lock_until_commit(conn, "leads", campaign)
+
+
+#: The forms of URL CAM takes: its backends, each with the one driver it installs.
+DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg2"}
+URL_FORMS = "sqlite:///path/to/cam.db or postgresql://user:password@host:5432/database"
+
+
+class DatabaseUrlError(ValueError):
+    """A database URL CAM cannot use: unparseable, or a backend or driver it does not install."""
+
+
+def supported_url(url: str) -> sa.URL:
+    """The URL with the driver CAM installs made explicit; a `DatabaseUrlError` for any other.
+
+    SQLAlchemy 2.1 reads a bare `postgresql://` as psycopg 3 and no longer knows `postgres://`;
+    the form most people write means psycopg2 here, so both are rewritten to it.
+    """
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        # The text may hold a password: it is not repeated.
+        raise DatabaseUrlError(f"the database URL is not in a form CAM reads; write it as {URL_FORMS}") from None
+    backend = "postgresql" if parsed.get_backend_name() == "postgres" else parsed.get_backend_name()
+    driver = parsed.get_driver_name() if "+" in parsed.drivername else DRIVERS.get(backend, "")
+    if DRIVERS.get(backend) != driver:
+        raise DatabaseUrlError(
+            f"the database URL names {parsed.drivername}://, which CAM cannot use "
+            f"(it installs {', '.join(f'{b}+{d}' for b, d in DRIVERS.items())}); write it as {URL_FORMS}"
+        )
+    return parsed.set(drivername=f"{backend}+{driver}")

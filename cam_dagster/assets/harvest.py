@@ -1,13 +1,15 @@
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
 from cam_core.campaign.models import Campaign
 from cam_core.http import ApiError
-from cam_core.intake import IntakeError, apollo_search
+from cam_core.intake import apollo_search
 from cam_core.intake.checks import CHECK_DESCRIPTIONS, check_harvest
 from cam_core.intake.harvest import harvest as harvest_files
+from cam_core.intake.inbox import quarantine_landed
 from cam_core.intake.landing import landed_files
 from cam_core.state.leads import known_before
 from cam_core.state.rejects import rejects_count, save_rejects
@@ -67,7 +69,10 @@ def harvest(
     enrichment; rows that cannot be used (malformed address, nobody named,
     duplicate of an earlier row or of a lead the campaign already has) are written
     to the `harvest_rejects` table with a reason, replacing this partition's
-    previous rejects. Accepted + rejected = rows read, checked before anything flows on.
+    previous rejects. Accepted + rejected = rows read, file by file, checked before anything
+    flows on. A landed file that cannot be read whole (binary, a quote left open) is moved to
+    `inbox/<campaign>/_quarantine/` with a report and named in the metadata (`quarantined`);
+    the day's other files flow on, and a rerun no longer meets it.
     """
     partition = CampaignDay.of(context.partition_key)
     # A broken campaign file, or a sender without its key, stops here with its error.
@@ -78,12 +83,8 @@ def harvest(
         context.log.warning(
             "No files landed for %s on %s; land one with `cam ingest`", partition.campaign, partition.day
         )
-    try:
-        result = harvest_files(
-            files, campaign.intake.columns, known_before(cam.engine, partition.campaign, partition.day)
-        )
-    except IntakeError as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    result = harvest_files(files, campaign.intake.columns, known_before(cam.engine, partition.campaign, partition.day))
+    quarantined = _set_aside(context, cam, partition, files, result.refused)
     save_rejects(cam.engine, partition.campaign, partition.day, result.rejects)
     reasons = result.rejects["reason"].str.split(" ").str[0].value_counts()
     yield dg.Output(
@@ -92,6 +93,9 @@ def harvest(
             **metadata.rows(result.rows_read, len(result.leads)),
             "files": dg.MetadataValue.json(result.files),
             "formats": dg.MetadataValue.json(result.formats),
+            "rows_by_file": dg.MetadataValue.json(result.rows_by_file),
+            "quarantined": dg.MetadataValue.json(quarantined),
+            "quarantined_files": dg.MetadataValue.int(len(quarantined)),
             "needs_email": dg.MetadataValue.int(int(result.leads["needs_email"].sum())),
             "apollo_search": dg.MetadataValue.text(search_status),
             "rejected": dg.MetadataValue.int(len(result.rejects)),
@@ -100,4 +104,25 @@ def harvest(
         },
     )
     stored = rejects_count(cam.engine, partition.campaign, partition.day)
-    yield from check_results(check_harvest(result.rows_read, result.leads, stored))
+    yield from check_results(check_harvest(result.rows_read, result.leads, stored, result.rejects, result.rows_by_file))
+
+
+def _set_aside(
+    context: dg.AssetExecutionContext,
+    cam: CamResource,
+    partition: CampaignDay,
+    files: list[Path],
+    refused: dict[str, str],
+) -> list[dict[str, str]]:
+    """Quarantine each landed file harvest could not read, with its report; what was set aside, for metadata."""
+    by_name = {f.name: f for f in files}
+    aside = []
+    for name, reason in refused.items():
+        try:
+            moved = quarantine_landed(cam.layout, by_name[name], partition.campaign, partition.day, reason, cam.now())
+        except FileNotFoundError:  # a concurrent run of the partition set it aside first
+            aside.append({"file": name, "reason": reason, "report": ""})
+            continue
+        context.log.error("Quarantined %s, which harvest cannot read (%s); report in %s", name, reason, moved.report)
+        aside.append({"file": name, "reason": reason, "report": str(moved.report)})
+    return aside

@@ -41,6 +41,10 @@ def nurture_batch(
     The blocking checks re-read the suppression list after rendering and judge the
     batch against their own read of the ledger, taken before planning: any failure
     stops `sent_emails`.
+
+    A template that fails on one lead's data fails that lead's message, not the
+    campaign: its row carries `render_error` (counted in `render_failed` and shown in
+    `render_failures`), is never sent, and is recorded failed with that reason.
     """
     partition = CampaignDay.of(context.partition_key)
     campaign = cam.campaign(partition.campaign)
@@ -59,6 +63,9 @@ def nurture_batch(
     except TemplateProblem as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     allowance = campaign.sender.daily_allowance(dt.date.fromisoformat(partition.day))
+    failed = batch[batch["render_error"] != ""]
+    for reason, count in failed["render_error"].value_counts().head(5).items():  # the rest are in metadata
+        context.log.warning("%d message(s) not rendered: %s", count, reason)
     yield dg.Output(
         batch,
         metadata={
@@ -68,7 +75,11 @@ def nurture_batch(
             "rows_out": dg.MetadataValue.int(len(batch)),
             "daily_allowance": dg.MetadataValue.int(allowance),
             "resumed_from_pause": dg.MetadataValue.int(resumed),
-            "preview": metadata.table(batch[["email", "tier", "sequence", "step", "variant", "subject"]]),
+            "render_failed": dg.MetadataValue.int(len(failed)),
+            "render_failures": metadata.table(failed[["email", "sequence", "step", "variant", "render_error"]]),
+            "preview": metadata.table(
+                batch.loc[batch["render_error"] == "", ["email", "tier", "sequence", "step", "variant", "subject"]]
+            ),
         },
     )
     outcomes = check_batch(

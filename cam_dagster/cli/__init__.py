@@ -13,7 +13,10 @@
   cam serve [--host H --port P] one-click unsubscribes, Resend webhooks, /healthz       (serve)
   cam replies ingest|list|reclassify  saved replies in, what they said, a correction   (replies)
 
-`common` holds what they share; errors a user can fix are printed without a traceback.
+`common` holds what they share. Every failure a person can cause or fix (a bad name or date, a
+locked, unreachable or misnamed database, a read-only or full disk, a missing secret) ends in
+one line `cam: error: <cause>; <fix>` and a non-zero exit, worded in one place (`errors`);
+`cam --debug ...` adds the traceback. Files `cam` writes are readable by their owner only.
 """
 
 from __future__ import annotations
@@ -21,11 +24,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
+from cam_core.settings import keep_files_private
 from cam_dagster.cli import (
     campaigns,
     demo,
+    errors,
     forget,
     ingest,
     leads,
@@ -37,29 +44,57 @@ from cam_dagster.cli import (
     serve,
     suppress,
 )
-from cam_dagster.cli.common import CliError
+from cam_dagster.cli.common import campaign_name
 
 COMMANDS = (demo, ingest, run, campaigns, leads, review, preview, suppress, forget, resume, serve, replies)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, its usage errors ending in the same `cam: error:` line as every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(errors.USAGE, f"cam: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="cam", description="CAM: lead harvesting and compliant outreach on Dagster.")
-    commands = top.add_subparsers(dest="command", required=True)
+    top = _Parser(prog="cam", description="CAM: lead harvesting and compliant outreach on Dagster.")
+    top.add_argument("--debug", action="store_true", help="print the traceback behind an error")
+    commands = top.add_subparsers(dest="command", required=True)  # subcommands are _Parsers too
     for command in COMMANDS:
         command.register(commands)
+    _check_campaign_names(top)
     return top
 
 
+def _check_campaign_names(parser: argparse.ArgumentParser) -> None:
+    """Every `--campaign` of every command is a campaign name, never a path (`../x`), even where
+    a command's module forgot to say so: it names folders in the CAM home."""
+    for action in parser._actions:
+        if action.dest == "campaign" and action.type is None:
+            action.type = campaign_name
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                _check_campaign_names(command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # Leads, messages and runs are personal data: nothing this process writes is for other accounts.
+    keep_files_private()
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except CliError as exc:
-        print(f"cam: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:
         # `cam leads export | head`: the reader left; that is not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except Exception as exc:
+        message = errors.explain(exc)
+        if message is None:
+            raise  # no rule knows it: a bug, whose traceback is what a report needs
+        if args.debug:
+            traceback.print_exc()  # after a run, below the failed steps' own, which Dagster's log printed
+        print(f"cam: error: {' '.join(message.split())}", file=sys.stderr)  # one line, whatever it quotes
+        return errors.exit_code(exc)
     return 0
 
 

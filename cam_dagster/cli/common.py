@@ -1,11 +1,16 @@
-"""What every `cam` command shares: the CAM home, the database, the Dagster instance, and errors
-a person can fix, printed without a traceback."""
+"""What every `cam` command shares: the CAM home, the database, the Dagster instance, what is
+checked at the edge (campaign names, dates), and errors a person can fix (`errors`), printed
+without a traceback."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import logging
 import os
+import re
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,28 +20,47 @@ from sqlalchemy.engine import Engine
 
 from cam_core import settings
 from cam_core.campaign.loading import CampaignError, campaign_by_name
-from cam_core.campaign.models import Campaign
+from cam_core.campaign.models import CAMPAIGN_NAME, Campaign
 from cam_core.reporting.metrics import funnel_text
 from cam_core.settings import HomeLayout
 from cam_core.state.ledger import ledger_rows
 from cam_core.vocabulary import SendStatus
-from cam_dagster.partitions import CAMPAIGN_DIMENSION, partition_key
+from cam_dagster.cli.errors import CliError, explain_step
+from cam_dagster.partitions import CAMPAIGN_DIMENSION, day_outside_range, partition_key
 from cam_dagster.resources.cam import CamResource
 from cam_dagster.resources.env import cam_from_env
 
+__all__ = ["CliError"]  # commands take it from here, with the rest they share
 
-class CliError(Exception):
-    """A problem the user can fix; printed without a traceback."""
+
+def campaign_name(text: str) -> str:
+    """The `type=` of every `--campaign`: a name, never a path (`../x` must not reach outside the
+    campaign folders, nor into landed/, outbox/ or data/, which are named after it)."""
+    if not CAMPAIGN_NAME.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a campaign name; names use lower-case letters, digits, '-' and '_' "
+            "(like acme-2026): the campaign file's name without .yaml"
+        )
+    return text
+
+
+def campaign_name_or_none(text: str) -> str:
+    """`campaign_name`, where '' also stands for "no campaign" (replies that matched no send)."""
+    return text if text == "" else campaign_name(text)
 
 
 def parse_day(text: str | None) -> str:
-    """`--date` as YYYY-MM-DD; today when not given."""
+    """`--date` as YYYY-MM-DD, a day there is a partition for; today when not given."""
     if text is None:
         return dt.date.today().isoformat()
     try:
-        return dt.date.fromisoformat(text).isoformat()
+        day = dt.date.fromisoformat(text).isoformat()
     except ValueError:
         raise CliError(f"--date {text!r}: expected YYYY-MM-DD") from None
+    problem = day_outside_range(day)
+    if problem:
+        raise CliError(f"--date {problem}")
+    return day
 
 
 def home() -> HomeLayout:
@@ -78,14 +102,31 @@ def ensure_partition(instance: dg.DagsterInstance, campaign: str) -> None:
 
 
 def load_campaign(name: str) -> Campaign:
+    campaign_name_or_error(name)
     try:
         return campaign_by_name(home().campaigns, name)
     except CampaignError as exc:
         raise CliError(str(exc)) from None
 
 
-def materialize(campaign: str, day: str) -> pd.DataFrame:
-    """Run the whole graph for one partition in this process; the funnel it produced."""
+def campaign_name_or_error(name: str) -> str:
+    """`campaign_name` for a name that did not come through argparse."""
+    try:
+        return campaign_name(name)
+    except argparse.ArgumentTypeError as exc:
+        raise CliError(str(exc)) from None
+
+
+#: Dagster's log line for a step it did not run because one upstream failed.
+_NOT_RUN = re.compile(r"Dependencies for step \S+ (failed|were not executed)")
+
+
+def materialize(campaign: str, day: str, debug: bool = False) -> pd.DataFrame:
+    """Run the whole graph for one partition in this process; the funnel it produced.
+
+    Dagster's console log prints each failed step's traceback: only with `debug`. Otherwise what
+    the assets warned about is printed, and a failure is one line with its cause.
+    """
     from cam_dagster.definitions import build_definitions
     from cam_dagster.jobs import CAM_PIPELINE
 
@@ -96,15 +137,27 @@ def materialize(campaign: str, day: str) -> pd.DataFrame:
         partition_key=partition_key(campaign, day),
         instance=instance,
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING" if debug else "CRITICAL"}}}},
     )
+    if not debug:
+        for entry in instance.all_logs(result.run_id):
+            # The steps a failure left unrun are Dagster's own lines; the failure itself is worded below.
+            level = entry.level if isinstance(entry.level, int) else logging.getLevelName(entry.level)
+            if entry.is_dagster_event or level < logging.WARNING or _NOT_RUN.match(entry.user_message):
+                continue
+            print(f"cam: warning: {entry.step_key or 'run'}: {entry.user_message}", file=sys.stderr)
     if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        detail = "; ".join(
-            f"{e.step_key}: {e.step_failure_data.error.message.strip() if e.step_failure_data.error else 'failed'}"
-            for e in failures
-        )
-        raise CliError(f"run {result.run_id} for {campaign}|{day} failed: {detail or 'see the Dagster UI'}")
+        failed = [
+            (event.step_key, event.step_failure_data.error)
+            for event in result.all_events
+            if event.is_step_failure and event.step_failure_data.error is not None
+        ]
+        causes = [f"{step}: {explain_step(error)}" for step, error in failed]
+        # A cause a rule worded carries its fix after "; "; any other gets where to look further.
+        look = f"see the run in the Dagster UI, or rerun with `cam --debug run --campaign {campaign} --date {day}`"
+        if not causes or any("; " not in cause for cause in causes):
+            causes.append(look)
+        raise CliError(f"run {result.run_id} for {campaign}|{day} failed at {'; '.join(causes)}")
     failed_checks = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
     if failed_checks:
         raise CliError(f"blocking checks failed, nothing was sent: {', '.join(failed_checks)}")
@@ -116,10 +169,10 @@ def sent_count(campaign: str, day: str) -> int:
     return int((rows["status"] == SendStatus.SENT).sum()) if len(rows) else 0
 
 
-def run_and_report(campaign: str, day: str) -> None:
+def run_and_report(campaign: str, day: str, debug: bool = False) -> None:
     """Materialize the partition, then print its funnel and how many emails this run sent."""
     before = sent_count(campaign, day)
-    frame = materialize(campaign, day)
+    frame = materialize(campaign, day, debug)
     print(f"Funnel for {campaign} on {day}:")
     print(funnel_text(frame))
     print(f"New emails this run: {sent_count(campaign, day) - before} (outbox: {home().outbox_dir(campaign, day)})")

@@ -36,4 +36,4 @@ def run(args: argparse.Namespace) -> None:
     print(f"CAM home: {layout.root}")
     print(f"Campaign: {campaign_file} (sender: {args.sender})")
     print(f"Sample:   {sample} -> {'landed' if new else 'already landed'} as {landed.name}")
-    run_and_report(DEMO_CAMPAIGN, day)
+    run_and_report(DEMO_CAMPAIGN, day, args.debug)

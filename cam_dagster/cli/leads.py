@@ -16,6 +16,7 @@ from cam_core.state.history import Stamp, history_of
 from cam_core.state.leads import mark
 from cam_dagster.cli.common import (
     CliError,
+    campaign_name,
     dagster_instance,
     engine,
     ensure_partition,
@@ -29,7 +30,7 @@ from cam_dagster.cli.common import (
 def register(commands: argparse._SubParsersAction) -> None:
     leads = commands.add_parser("leads", help="work with leads").add_subparsers(dest="leads_command", required=True)
     add = leads.add_parser("add", help="add one lead by hand to today's partition (the campaign's time zone)")
-    add.add_argument("--campaign", required=True)
+    add.add_argument("--campaign", required=True, type=campaign_name)
     add.add_argument("--email", required=True)
     for option in ("--first-name", "--last-name", "--company", "--title", "--website", "--linkedin-url"):
         add.add_argument(option, default="")
@@ -37,7 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.set_defaults(func=add_lead)
 
     export = leads.add_parser("export", help="one row per lead with status, score, tier, sequence and reason")
-    export.add_argument("--campaign", required=True)
+    export.add_argument("--campaign", required=True, type=campaign_name)
     export.add_argument(
         "--status", help="only leads with this status (qualified, review, rejected, enrolled, contacted, ...)"
     )
@@ -47,7 +48,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     why = leads.add_parser("explain", help="why a lead scored, qualified and routed as it did")
     why.add_argument("email")
-    why.add_argument("--campaign", required=True)
+    why.add_argument("--campaign", required=True, type=campaign_name)
     why.set_defaults(func=explain_lead)
 
     history = leads.add_parser(
@@ -56,7 +57,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Example: cam leads history ada@acme.example --campaign demo",
     )
     history.add_argument("email")
-    history.add_argument("--campaign", help="only this campaign (default: every campaign)")
+    history.add_argument("--campaign", type=campaign_name, help="only this campaign (default: every campaign)")
     history.set_defaults(func=show_history)
 
     mark = leads.add_parser(
@@ -66,7 +67,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     mark.add_argument("email")
     mark.add_argument("status", help="the lead's new status, e.g. converted")
-    mark.add_argument("--campaign", required=True)
+    mark.add_argument("--campaign", required=True, type=campaign_name)
     mark.add_argument("--note", default="", help="why, kept in the lead's history")
     mark.set_defaults(func=mark_lead)
 

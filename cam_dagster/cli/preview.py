@@ -7,12 +7,12 @@ import argparse
 import dagster as dg
 
 from cam_core.reporting.preview import PreviewError, preview
-from cam_dagster.cli.common import CliError, cam, load_campaign
+from cam_dagster.cli.common import CliError, cam, campaign_name, load_campaign
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     show = commands.add_parser("preview", help="show the next message a lead would get, rendered")
-    show.add_argument("--campaign", required=True)
+    show.add_argument("--campaign", required=True, type=campaign_name)
     show.add_argument("--email", required=True)
     show.set_defaults(func=run)
 

@@ -9,7 +9,7 @@ from cam_core.engagement.replies import ingest, reclassify
 from cam_core.state import replies
 from cam_core.state.history import Stamp
 from cam_core.vocabulary import ReplyClass
-from cam_dagster.cli.common import CliError, cam
+from cam_dagster.cli.common import CliError, cam, campaign_name_or_none
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,7 +25,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     take.set_defaults(func=ingest_path)
 
     show = group.add_parser("list", help="replies with their class, reason and the lead they answer")
-    show.add_argument("--campaign", help="only this campaign ('' for replies that matched no send)")
+    show.add_argument(
+        "--campaign", type=campaign_name_or_none, help="only this campaign ('' for replies that matched no send)"
+    )
     show.add_argument("--class", dest="reply_class", choices=[c.value for c in ReplyClass])
     show.set_defaults(func=list_replies)
 

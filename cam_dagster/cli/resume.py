@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 
 from cam_core.state.pauses import resume
-from cam_dagster.cli.common import cam, load_campaign
+from cam_dagster.cli.common import cam, campaign_name, load_campaign
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     command = commands.add_parser("resume", help="lift a campaign's reputation pause once the cause is fixed")
-    command.add_argument("--campaign", required=True)
+    command.add_argument("--campaign", required=True, type=campaign_name)
     command.set_defaults(func=run)
 
 

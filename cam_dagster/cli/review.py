@@ -7,7 +7,7 @@ import os
 
 from cam_core.selection import review
 from cam_core.vocabulary import ReviewStatus
-from cam_dagster.cli.common import CliError, cam, engine, load_campaign
+from cam_dagster.cli.common import CliError, cam, campaign_name, engine, load_campaign
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -15,14 +15,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         dest="review_command", required=True
     )
     listing = reviews.add_parser("list", help="review items (pending unless --status says otherwise)")
-    listing.add_argument("--campaign")
+    listing.add_argument("--campaign", type=campaign_name)
     listing.add_argument("--status", choices=(*ReviewStatus, "all"), default=ReviewStatus.PENDING.value)
     listing.add_argument("--format", choices=("table", "csv"), default="table")
     listing.set_defaults(func=list_items)
     for verb, decision in (("approve", ReviewStatus.APPROVED), ("reject", ReviewStatus.REJECTED)):
         decide = reviews.add_parser(verb, help=f"{verb} leads in review; they flow on at the partition's next run")
         decide.add_argument("emails", nargs="+")
-        decide.add_argument("--campaign", required=True)
+        decide.add_argument("--campaign", required=True, type=campaign_name)
         decide.add_argument("--by", help="who decides (default: $USER)")
         decide.add_argument("--note", help="why, kept with the decision")
         decide.set_defaults(func=decide_items, decision=decision)

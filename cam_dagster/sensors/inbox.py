@@ -32,7 +32,9 @@ def inbox_sensor(context: dg.SensorEvaluationContext, cam: CamResource) -> dg.Se
     content hash: the same bytes never start a second run, whatever their name,
     a restart or a repeated tick. The whole pipeline runs so a drop flows through
     to sending, which the send ledger, daily cap and blocking checks guard as for
-    any run. Unreadable files go to `_quarantine/` with an error report.
+    any run. Files that fail the check `cam ingest` also makes (`screen_lead_file`:
+    binary, a renamed workbook, a quote left open, no column saying who each row is)
+    go to `_quarantine/` with an error report.
     """
     seen = json.loads(context.cursor) if context.cursor else {}
     scan = scan_inbox(cam.layout, cam.campaigns(), seen)

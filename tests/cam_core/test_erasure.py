@@ -96,3 +96,36 @@ def test_parquet_json_and_messages(home) -> None:
         "outbox": (1, "message"),
     }
     assert erased.left == ["inbox/demo/_quarantine/leads.bin"]
+
+
+IDN = "ann@bücher-idn.de"
+IDN_ASCII = "ann@xn--bcher-idn-q9a.de"  # the same mailbox, its domain in punycode (A-labels)
+
+
+@pytest.mark.parametrize(("asked", "held"), [(IDN, IDN_ASCII), (IDN_ASCII, IDN.upper())])
+def test_an_international_address_is_erased_in_either_spelling(home, asked: str, held: str) -> None:
+    landed = _write(
+        home.landed / "demo" / "2026-11-17" / "leads.abc.csv",
+        f"Email,Name\n{held},Ann\nbob@acme.example,Bob\n".encode(),
+    )
+    parquet = home.data / "harvest" / "demo" / "2026-11-17.parquet"
+    parquet.parent.mkdir(parents=True)
+    pd.DataFrame({"email": [held, "bob@acme.example"], "score": [1, 2]}).to_parquet(parquet, index=False)
+
+    erased = erase_files(home, [asked])
+
+    assert landed.read_bytes() == b"Email,Name\nbob@acme.example,Bob\n"
+    assert pd.read_parquet(parquet)["email"].tolist() == ["bob@acme.example"]
+    assert erased.found == {IDN}  # reported in the one spelling CAM stores
+
+
+def test_an_smtputf8_message_is_found_by_the_address_cam_stores(home) -> None:
+    # The outbox writes the domain in A-labels and a local part beyond ASCII as UTF-8 (SMTPUTF8).
+    outbox = home.outbox_dir("demo", "2026-11-17")
+    _write(outbox / "k1.eml", "To: Zoë <zoë@xn--bcher-idn-q9a.de>\r\nSubject: hi\r\n\r\nHallo\r\n".encode())
+    _write(outbox / "k2.eml", b"To: Bob <bob@acme.example>\r\nSubject: hi\r\n\r\nHello Bob\r\n")
+
+    erased = erase_files(home, ["Zoë@Bücher-IDN.de"])
+
+    assert sorted(p.name for p in outbox.iterdir()) == ["k2.eml"]
+    assert erased.removed == {"outbox": (1, "message")}

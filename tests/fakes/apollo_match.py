@@ -3,6 +3,9 @@
 - the key must come in the `x-api-key` header (401 otherwise);
 - at most 10 `details` per call (422 with Apollo's message otherwise);
 - `matches` is aligned with `details`, `null` for nobody found; credits only for matches;
+- a person is found by `id` (Apollo's person id, from a search result), email, LinkedIn URL,
+  or first and last name at a company domain; a last name as People Search shows it
+  ("Lo***e") matches nobody, as with the real API;
 - replies queued in `script` are served first (429, 500, slow answers...).
 """
 
@@ -34,10 +37,11 @@ def person(
     keywords: list[str] | None = None,
     description: str = "",
     funded: str = "",
+    person_id: str = "",
 ) -> dict[str, Any]:
     """A person as Apollo returns one (the fields CAM reads, and a few it does not)."""
     return {
-        "id": f"apollo-{first.lower()}",
+        "id": person_id or f"apollo-{first.lower()}",
         "first_name": first,
         "last_name": last,
         "name": f"{first} {last}",
@@ -70,6 +74,10 @@ class FakeApollo(FakeServer):
         self.credits = 0
 
     def _find(self, detail: dict[str, Any]) -> dict[str, Any] | None:
+        if detail.get("id"):
+            return next((p for p in self.people if p["id"] == detail["id"]), None)
+        # People Search hides most of a surname; Apollo cannot match a name it only half knows.
+        named = bool(detail.get("last_name")) and "*" not in detail["last_name"]
         for p in self.people:
             if detail.get("email") and detail["email"].lower() == p["email"].lower():
                 return p
@@ -79,11 +87,16 @@ class FakeApollo(FakeServer):
                 and detail["linkedin_url"].rstrip("/") == p["linkedin_url"].rstrip("/")
             ):
                 return p
-            if (detail.get("first_name", "").lower(), detail.get("last_name", "").lower(), detail.get("domain")) == (
-                p["first_name"].lower(),
-                p["last_name"].lower(),
-                p["organization"]["primary_domain"],
-            ) and detail.get("domain"):
+            if (
+                (detail.get("first_name", "").lower(), detail.get("last_name", "").lower(), detail.get("domain"))
+                == (
+                    p["first_name"].lower(),
+                    p["last_name"].lower(),
+                    p["organization"]["primary_domain"],
+                )
+                and named
+                and detail.get("domain")
+            ):
                 return p
         return None
 

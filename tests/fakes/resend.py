@@ -4,7 +4,9 @@
 - POST /emails/batch: at most 100 emails (else 422); each email validated against
   `SendEmailRequest` from Resend's own OpenAPI spec (resend/resend-openapi 1.5.0);
   with `x-batch-validation: permissive` invalid or refused emails come back in
-  `errors` by index and the rest are sent, otherwise the whole batch is refused.
+  `errors` by index and the rest are sent, otherwise the whole batch is refused. A
+  recipient beyond ASCII (an SMTPUTF8 mailbox; an international domain must come in
+  A-labels) is refused as invalid.
 - Idempotency-Key: a repeat with the same payload returns the first response and
   sends nothing; the same key with another payload -> 409 invalid_idempotent_request.
 - A rate limit per second -> 429 rate_limit_exceeded with Retry-After.
@@ -44,6 +46,12 @@ from tests.fakes.server import FakeServer, Reply, Request
 SPEC = Path(__file__).with_name("resend-openapi.yaml")
 
 
+_INVALID_TO = (
+    "Invalid `to` field. The email address needs to follow the `email@example.com` or "
+    "`Name <email@example.com>` format."
+)
+
+
 @cache
 def _email_validator() -> Draft202012Validator:
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
@@ -76,6 +84,14 @@ class FakeResend(FakeServer):
         _email_validator()
         super().start()
         return self
+
+    def reset(self) -> None:
+        """Forget everything sent and every idempotency key, as a fresh account would."""
+        with self._state:
+            self.delivered.clear()
+            self._idempotent.clear()
+            self.script.clear()
+            self.refuse.clear()
 
     def recipients(self) -> list[str]:
         """The address of every email sent, one entry per copy."""
@@ -137,6 +153,7 @@ class FakeResend(FakeServer):
                 problems = sorted(e.message for e in _email_validator().iter_errors(email))
                 addresses = [parseaddr(to)[1] for to in _as_list(email.get("to"))]
                 refused = [self.refuse[a] for a in addresses if a in self.refuse]
+                refused += [_INVALID_TO for a in addresses if not a.isascii()]  # no SMTPUTF8 mailboxes
                 if problems or refused:
                     errors.append({"index": index, "message": (problems + refused)[0]})
             if errors and not permissive:

@@ -1,16 +1,21 @@
 """Apollo People Enrichment, in bulk: POST /api/v1/people/bulk_match, at most 10 people a call.
 
-Each person is sent with what the lead knows (email, LinkedIn URL, name and company
-domain); Apollo answers `matches`, aligned with the `details` sent, `null` where it
-found nobody. Apollo charges a credit per person it returns data for, never for a
-miss. Personal (free-mail) emails are only revealed when the campaign asks.
+Each person is sent with what the lead knows: Apollo's own id of the person when People
+Search found them (`apollo_person_id`; the only way Apollo matches a search result, whose
+surname it shows hidden as "Lo***e"), email, LinkedIn URL, first and last name, company
+domain and name. A hidden surname is never sent, nor the first name that goes with it:
+Apollo matches nobody by them, or worse the wrong person.
+
+Apollo answers `matches`, aligned with the `details` sent, `null` where it found nobody.
+Apollo charges a credit per person it returns data for, never for a miss. Personal
+(free-mail) emails are only revealed when the campaign asks.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from cam_core.apollo import MATCH_PATH, MAX_MATCH_PER_CALL
+from cam_core.apollo import MATCH_PATH, MAX_MATCH_PER_CALL, PERSON_ID, is_obfuscated
 from cam_core.http import ApiClient
 
 
@@ -48,6 +53,23 @@ def _person(match: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def detail(person: dict[str, str]) -> dict[str, str]:
+    """One person as a bulk_match `details` entry: what identifies them, nothing empty or hidden."""
+    last = person.get("last_name") or ""
+    # With a hidden surname the first name alone could only match the wrong person.
+    named = not is_obfuscated(last)
+    fields = (
+        ("id", person.get(PERSON_ID)),
+        ("email", person.get("email")),
+        ("linkedin_url", person.get("linkedin_url")),
+        ("first_name", person.get("first_name") if named else None),
+        ("last_name", last if named else None),
+        ("domain", person.get("domain")),
+        ("organization_name", person.get("company")),
+    )
+    return {k: v for k, v in fields if v}
+
+
 class ApolloMatch:
     """The `apollo` step of the enrichment waterfall."""
 
@@ -62,21 +84,7 @@ class ApolloMatch:
         """One call for up to 10 people; an answer (or None) per person, in order."""
         if len(people) > MAX_MATCH_PER_CALL:
             raise ValueError(f"Apollo bulk_match takes at most {MAX_MATCH_PER_CALL} people a call, got {len(people)}")
-        details = [
-            {
-                k: v
-                for k, v in (
-                    ("email", p.get("email")),
-                    ("linkedin_url", p.get("linkedin_url")),
-                    ("first_name", p.get("first_name")),
-                    ("last_name", p.get("last_name")),
-                    ("domain", p.get("domain")),
-                    ("organization_name", p.get("company")),
-                )
-                if v
-            }
-            for p in people
-        ]
+        details = [detail(p) for p in people]
         body = self.api.request(
             "POST",
             MATCH_PATH,

@@ -150,6 +150,14 @@ class ResendSender:
                     if attempt + 1 < self.retry.attempts:
                         self.sleep(min(self.retry.base_delay * 2**attempt, self.retry.max_delay))
                     continue
+                if status == 409:
+                    # The key was used with another payload: a frozen batch never changes, so this is
+                    # a bug. Whatever Resend did with the first payload is unknown: nothing is marked
+                    # failed (its rows may have been delivered) and they stay pending, counted under the caps.
+                    raise ProviderUnavailable(
+                        f"Resend {status} for batch {batch_id}: {exc.message} This is a CAM bug (a frozen batch "
+                        "was handed over with another payload); please report it"
+                    ) from None
                 if status < 500:
                     # The whole call was refused (e.g. more than 100 messages): nothing was sent.
                     self.breaker.record_success()

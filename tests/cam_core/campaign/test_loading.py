@@ -262,3 +262,134 @@ def test_a_misnamed_file_in_a_folder_is_reported_not_loaded(campaigns_dir: Path,
 def test_an_empty_folder_has_no_campaigns_and_no_errors(campaigns_dir: Path) -> None:
     found = load_campaigns(campaigns_dir)
     assert found.campaigns == {} and found.errors == {}
+
+
+# --- files that would take the loader down: refused with their reason, the others still load ------
+
+
+def _nested_flow_mapping(levels: int) -> str:
+    """`{a: {a: ... 1 ...}}`, `levels` deep, as one line of flow-style YAML."""
+    return "{a: " * levels + "1" + "}" * levels
+
+
+def _billion_laughs(levels: int = 9) -> str:
+    """Nine aliases of nine aliases of ...: a few hundred bytes that expand to 9**levels nodes."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_deeply_nested_file_is_refused_with_its_depth_and_the_others_still_load(
+    campaigns_dir: Path, demo_file: Path
+) -> None:
+    deep = campaigns_dir / "deep.yaml"
+    deep.write_text("description: " + _nested_flow_mapping(100_000) + "\n", encoding="utf-8")
+
+    found = load_campaigns(campaigns_dir)
+
+    assert list(found.campaigns) == ["demo"]
+    error = found.errors["deep"]
+    assert error.path == deep
+    assert "nested deeper than 20 levels" in str(error), error
+    assert str(error).startswith(f"{deep}: line 1, column ")
+
+
+def test_a_nesting_depth_a_campaign_needs_is_fine(campaigns_dir: Path) -> None:
+    text = demo_campaign_yaml().replace("description:", "x_notes: " + _nested_flow_mapping(15) + "\ndescription:", 1)
+    path = campaigns_dir / "demo.yaml"
+    path.write_text(text, encoding="utf-8")
+    # Loaded far enough to be judged by the models (an unknown key), not refused for its depth.
+    assert _error_for(path).problems == ["x_notes: unknown field (check the spelling)"]
+
+
+def test_a_billion_laughs_file_is_refused_for_its_aliases_and_the_others_still_load(
+    campaigns_dir: Path, demo_file: Path
+) -> None:
+    laughs = campaigns_dir / "laughs.yaml"
+    laughs.write_text(_billion_laughs() + demo_campaign_yaml().replace("description:", "x_lol: *l8\ndescription:", 1))
+
+    found = load_campaigns(campaigns_dir)
+
+    assert list(found.campaigns) == ["demo"]
+    message = str(found.errors["laughs"])
+    assert message.startswith(f"{laughs}: ")
+    assert "aliases expand to more than 100000 values" in message, message
+
+
+def test_a_few_aliases_are_fine(campaigns_dir: Path) -> None:
+    text = demo_campaign_yaml().replace("tiers:", "tiers: &tiers", 1) + "x_copy: *tiers\n"
+    path = campaigns_dir / "demo.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert _error_for(path).problems == ["x_copy: unknown field (check the spelling)"]
+
+
+def test_a_file_over_the_size_limit_is_refused_without_being_parsed(campaigns_dir: Path, demo_file: Path) -> None:
+    big = campaigns_dir / "big.yaml"
+    big.write_text(demo_campaign_yaml() + "# padding\n" * 120_000, encoding="utf-8")
+
+    found = load_campaigns(campaigns_dir)
+
+    assert list(found.campaigns) == ["demo"]
+    assert "larger than 1 MiB" in str(found.errors["big"])
+
+
+def test_any_failure_while_loading_one_campaign_marks_only_that_one_invalid(
+    campaigns_dir: Path, demo_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_changed(campaigns_dir / "other.yaml", lambda r: r.update(name="other"))
+    validate = Campaign.model_validate
+
+    def fails_for_other(raw: dict) -> Campaign:
+        if raw["name"] == "other":
+            raise MemoryError()
+        return validate(raw)
+
+    monkeypatch.setattr(Campaign, "model_validate", fails_for_other)
+
+    found = load_campaigns(campaigns_dir)
+
+    assert list(found.campaigns) == ["demo"]
+    assert "could not be loaded (MemoryError" in str(found.errors["other"])
+    with pytest.raises(CampaignError, match="could not be loaded"):
+        campaign_by_name(campaigns_dir, "other")
+
+
+# --- header values: no line break can smuggle a header in -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("from_email", "hello@northwind-data.example\r\nBcc: everyone@victim.example"),
+        ("from_email", "hello@northwind-data.example\nBcc: everyone@victim.example"),
+        ("reply_to", "replies@northwind-data.example\r\nX-Injected: 1"),
+        ("unsubscribe_url", "https://northwind-data.example/u\r\nX-Injected: 1"),
+        ("from_email", "Northwind\x00 <hello@northwind-data.example>"),
+    ],
+)
+def test_a_sender_field_with_a_line_break_or_control_character_is_refused_at_load(
+    campaigns_dir: Path, field: str, value: str
+) -> None:
+    path = _write_changed(campaigns_dir / "demo.yaml", lambda r: r["sender"].update({field: value}))
+
+    problems = _error_for(path).problems
+
+    assert any(p.startswith(f"sender.{field}: ") and "line break or control character" in p for p in problems), problems
+
+
+def test_a_postal_address_may_span_lines_since_it_only_goes_in_the_body(campaigns_dir: Path) -> None:
+    address = "Northwind Data Ltd\n12 Example Street\nLondon EC1A 1AA"
+    path = _write_changed(campaigns_dir / "demo.yaml", lambda r: r["sender"].update(postal_address=address))
+    assert load_campaign(path).sender.postal_address == address
+
+
+def test_a_postal_address_with_another_control_character_is_refused(campaigns_dir: Path) -> None:
+    path = _write_changed(campaigns_dir / "demo.yaml", lambda r: r["sender"].update(postal_address="12 Street\x1b[2J"))
+    assert any(p.startswith("sender.postal_address: ") for p in _error_for(path).problems)
+
+
+@pytest.mark.parametrize("name", ["../x", "../../etc/passwd", "demo/..", "Demo", "a b", "", "demo\n"])
+def test_a_campaign_name_that_is_not_one_is_refused_before_any_path_is_made(campaigns_dir: Path, name: str) -> None:
+    (campaigns_dir.parent / "x.yaml").write_text(demo_campaign_yaml(), encoding="utf-8")  # what `../x` would find
+    with pytest.raises(CampaignError, match="is not a campaign name; names use lower-case letters"):
+        campaign_by_name(campaigns_dir, name)

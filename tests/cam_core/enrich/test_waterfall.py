@@ -312,6 +312,56 @@ def test_enrichment_fills_only_what_is_missing_and_finds_addresses_for_rows_with
     assert out.loc[0, "linkedin_url"] == "https://www.linkedin.com/in/ada-lovelace"
 
 
+# People found by Apollo's People Search: a first name, a hidden surname, and Apollo's id of the person.
+ADA_LOWE = person(
+    "ada.lowe@acme-data.example", "Ada", "Lowe", "Data Engineer", domain="acme-data.example", person_id="64a0c0ffee0002"
+)
+ADA_FOUND = {**ADA, "id": "64a0c0ffee0001"}
+
+
+def _searched(first: str, hidden: str, domain: str) -> dict:
+    return {"first_name": first, "last_name": hidden, "domain": domain}
+
+
+def test_searched_leads_are_matched_by_their_apollo_id_and_get_their_real_last_name(engine):
+    leads = _leads(
+        # Two people Search shows alike ("Ada Lo***e" at one company): their ids keep them apart.
+        _searched("Ada", "Lo***e", "acme-data.example"),
+        _searched("Ada", "Lo***e", "acme-data.example"),
+        _searched("Grace", "Ho***r", "hopper.example"),  # no id: nothing Apollo could match her by
+        {"first_name": "Grace", "last_name": "Hopper", "domain": "hopper.example"},  # a real name, as before
+    )
+    # As harvest keeps a search result: Apollo's id travels in `extra`, JSON as pandas writes it.
+    leads["extra"] = [
+        '{"apollo_person_id":"64a0c0ffee0001"}',
+        '{"Headline":"data \\/ ml","apollo_person_id":"64a0c0ffee0002"}',
+        "",
+        "",
+    ]
+    with FakeApollo([ADA_FOUND, ADA_LOWE, GRACE]) as server:
+        # The fake is as blind as Apollo to a half-hidden surname: this is what CAM used to send.
+        raw = apollo_client(apollo_fake.KEY, server.url, retry=RetryPolicy(attempts=1))
+        blind = raw.request(
+            "POST",
+            "/api/v1/people/bulk_match",
+            json={"details": [{"first_name": "Ada", "last_name": "Lo***e", "domain": "acme-data.example"}]},
+        ).json()
+        assert blind["matches"] == [None]
+        run = enrich(leads, [_apollo(server)], engine, SETTINGS, now=NOW)
+        [call] = server.match_calls[1:]
+    details = call.json["details"]
+    assert [d.get("id") for d in details] == ["64a0c0ffee0001", "64a0c0ffee0002", None]
+    assert not any("*" in str(d.get("last_name", "")) for d in details)  # a hidden surname is never sent
+    assert details[2] == {"first_name": "Grace", "last_name": "Hopper", "domain": "hopper.example"}
+    out = run.leads
+    assert out["email"].tolist() == ["ada@acme-data.example", "ada.lowe@acme-data.example", "", "grace@hopper.example"]
+    assert out["last_name"].tolist() == ["Lovelace", "Lowe", "Ho***r", "Hopper"]
+    assert out["enrichment_status"].tolist() == ["enriched", "enriched", "no_identifier", "enriched"]
+
+    again = enrich(leads, [_apollo(server)], engine, SETTINGS, now=NOW)  # the answers are cached by id
+    assert again.leads["email"].tolist() == out["email"].tolist() and again.counts["api_calls"] == 0
+
+
 def test_a_second_run_and_another_campaign_reuse_the_cache_without_any_api_call(engine):
     leads = _leads(
         {"email": "ada@acme-data.example"}, {"email": "grace@hopper.example"}, {"email": "x@nowhere.example"}

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cam_core.columns import LEAD_COLUMNS, REJECT_COLUMNS
-from cam_core.intake import IntakeError
 from cam_core.intake.harvest import HarvestResult, harvest
 
 
@@ -205,8 +204,7 @@ def test_a_damaged_utf16_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "damaged.csv"
     path.write_bytes("Email\r\nann@acme.example\r\n".encode("utf-16")[:-1])  # truncated mid-character
 
-    with pytest.raises(IntakeError, match=r"damaged\.csv"):
-        harvest([path])
+    assert "damaged.csv: starts like UTF-16 but is damaged" in harvest([path]).refused["damaged.csv"]
 
 
 def test_a_file_without_an_email_column_keeps_named_people_for_enrichment(tmp_path: Path) -> None:
@@ -268,8 +266,9 @@ def test_an_unclosed_quote_in_a_big_file_is_a_clear_error(tmp_path: Path) -> Non
     rows = "".join(f"p{i}@acme.example,CTO\n" for i in range(12_000))
     path = _write(tmp_path, "big.csv", 'Email,Title\n"ann@acme.example,CTO\n' + rows)
 
-    with pytest.raises(IntakeError, match=r"big\.csv: .*unclosed quote"):
-        harvest([path])
+    result = harvest([path])
+    assert result.refused["big.csv"].startswith("big.csv: line 2 has an unclosed quote")
+    assert result.rows_read == 0 and result.leads.empty and result.rejects.empty
 
 
 def test_empty_inputs(tmp_path: Path) -> None:
@@ -282,8 +281,7 @@ def test_empty_inputs(tmp_path: Path) -> None:
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(IntakeError, match=r"gone\.csv: cannot read the file"):
-        harvest([tmp_path / "gone.csv"])
+    assert harvest([tmp_path / "gone.csv"]).refused["gone.csv"].startswith("gone.csv: cannot read the file")
 
 
 def test_the_demo_export_is_fully_accounted_for(tmp_path: Path) -> None:
@@ -354,18 +352,14 @@ def test_any_bytes_are_harvested_or_refused_cleanly(headers: list[bytes], bodies
         paths = [Path(folder) / f"fuzz{i}.csv" for i in range(len(files))]
         for path, data in zip(paths, files, strict=True):
             path.write_bytes(data)
-        try:
-            result = harvest(paths)
-        except IntakeError as exc:
-            # Only a file that claims to be UTF-16 and is not, holds NUL bytes, or starts like a
-            # workbook, zip or PDF (binary, not text) may be refused as a whole.
-            binary = (*_UTF16_BOMS, b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")
-            culprits = [
-                p.name for p, data in zip(paths, files, strict=True) if data.startswith(binary) or b"\x00" in data
-            ]
-            assert culprits, exc
-            assert any(name in str(exc) for name in culprits), exc
-            return
+        result = harvest(paths)
+    # Only a file that claims to be UTF-16 and is not, holds NUL bytes, starts like a workbook,
+    # zip or PDF (binary, not text), or leaves a quote open may be refused as a whole.
+    binary = (*_UTF16_BOMS, b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0")
+    for path, data in zip(paths, files, strict=True):
+        if path.name in result.refused:
+            assert data.startswith(binary) or b"\x00" in data or b'"' in data, result.refused
+            assert result.refused[path.name].startswith(path.name)
     _accounted(result)
     assert (result.rejects["source_row"] >= 2).all() and (result.leads["source_row"] >= 2).all()
     assert (
@@ -378,6 +372,7 @@ def test_any_bytes_are_harvested_or_refused_cleanly(headers: list[bytes], bodies
                 "malformed_email",
                 "duplicate_email",
                 "too_many_fields",
+                "field_too_long",
                 "no_email_column",
                 "duplicate_linkedin",
                 "duplicate_name_domain",
@@ -484,3 +479,42 @@ def test_a_ragged_row_deep_in_a_big_file_is_read_once_with_its_neighbours(tmp_pa
     assert len(result.leads) == 19_999 and result.leads["email"].is_unique
     assert result.rejects[["source_row", "email"]].values.tolist() == [[15_002, ""]]
     assert result.rejects["reason"].str.startswith("too_many_fields").all()
+
+
+# --- Apollo People Search results: one person per Apollo id ---------------------------------------
+
+
+def _search_results(folder: Path, people: list[tuple[str, str]]) -> Path:
+    """A landed People Search file as `apollo_search.land_results` writes it: (last name, id) at Acme."""
+    from cam_core.intake.apollo_search import RESULT_COLUMNS
+
+    person = dict.fromkeys(RESULT_COLUMNS, "") | {"first_name": "Ada", "company": "Acme", "domain": "acme.example"}
+    frame = pd.DataFrame([person | {"last_name": last, "apollo_person_id": pid} for last, pid in people])
+    path = folder / "apollo_search.0123abcd.csv"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def test_two_searched_people_with_one_hidden_surname_are_two_leads(tmp_path: Path) -> None:
+    # People Search shows both as "Ada Lo***e" at Acme; only their Apollo ids tell them apart.
+    path = _search_results(tmp_path, [("Lo***e", "5f1a"), ("Lo***e", "7b2c")])
+
+    result = _accounted(harvest([path]))
+
+    assert result.rejects.empty, result.rejects
+    assert [x.split('"apollo_person_id":')[1] for x in result.leads["extra"]] == ['"5f1a"}', '"7b2c"}']
+
+
+def test_the_same_apollo_person_twice_is_one_lead(tmp_path: Path) -> None:
+    path = _search_results(tmp_path, [("Lo***e", "5f1a"), ("Lovelace", "5f1a"), ("Lo***e", "7b2c")])
+
+    result = _accounted(harvest([path]))
+
+    assert len(result.leads) == 2
+    assert _reject(result, 3) == {
+        "source_file": path.name,
+        "source_row": 3,
+        "email": "",
+        "reason": "duplicate_apollo_person_id",
+        "duplicate_of": f"{path.name} row 2",
+    }

@@ -148,6 +148,7 @@ def test_a_subject_cannot_carry_a_line_break_from_lead_data() -> None:
 def test_an_empty_batch_has_the_batch_columns() -> None:
     batch = render_step(LEADS.iloc[0:0], _campaign(), 1, SECRET)
     assert batch.empty and list(batch.columns) == list(BATCH_COLUMNS)
+    assert "render_error" in BATCH_COLUMNS
 
 
 def test_send_keys_are_stable_and_distinct_per_lead_and_step() -> None:
@@ -212,8 +213,45 @@ def test_a_template_that_cannot_run_is_refused_when_the_campaign_loads(template:
         _campaign(body=template)
 
 
-def test_a_template_that_fails_on_one_leads_data_is_a_template_problem() -> None:
-    campaign = _campaign(body="{{ 100 // (company | length) }} per cent")  # fine for "Acme", not for ""
+def test_a_template_that_fails_on_one_leads_data_fails_that_message_only() -> None:
+    campaign = _campaign(body="{{ 100 // (company | length) }} per cent")  # fine for "Globex", not for ""
+    leads = _due(
+        {"email": "zoe@globex.example", "company": "Globex"},
+        {"email": "bob@hooli.example"},  # no company: a division by zero
+        {"email": "ann@initech.example", "company": "Initech"},
+    )
+
+    batch = render_step(leads, campaign, 1, SECRET).set_index("email")
+
+    assert batch.loc["bob@hooli.example", "render_error"] == (
+        "campaign demo, sequence standard, step 1, variant main: template error: "
+        "ZeroDivisionError: integer division or modulo by zero"
+    )
+    # Nothing of it can be sent: no subject, no body.
+    assert [batch.loc["bob@hooli.example", c] for c in ("subject", "body_text", "body_html")] == ["", "", ""]
+    rendered = batch.drop(index="bob@hooli.example")
+    assert (rendered["render_error"] == "").all()
+    assert _text(batch, "zoe@globex.example", "body_text").startswith("16 per cent\n\n--\n")
+    assert _text(batch, "ann@initech.example", "body_text").startswith("14 per cent\n\n--\n")
+
+
+def test_a_leads_data_that_takes_a_template_past_its_limits_fails_that_message_only() -> None:
+    # The lint's one-letter sample stays within the limit; an eleven-letter name does not.
+    campaign = _campaign(body="{{ first_name * 100000 }}")
+    leads = _due({"email": "bart@acme.example", "first_name": "Bartholomew"}, {"email": "bob@hooli.example"})
+
+    batch = render_step(leads, campaign, 1, SECRET).set_index("email")
+
+    error = _text(batch, "bart@acme.example", "render_error")
+    assert error.startswith("campaign demo, sequence standard, step 1, variant main: template error: TemplateLimit: ")
+    assert "too large" in error
+    assert batch.loc["bob@hooli.example", "render_error"] == ""
+
+
+def test_a_template_that_does_not_compile_is_still_a_problem_of_the_campaign(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The lint refuses it when the campaign loads; should one get past, the whole batch stops.
+    monkeypatch.setattr("cam_core.campaign.models.template_problems", lambda source, html=False: [])
+    campaign = _campaign(body="Hi {{ first_name ")
     with pytest.raises(TemplateProblem, match="campaign demo, sequence standard, step 1, variant main: template error"):
         render_step(_due({"email": "bob@hooli.example"}), campaign, 1, SECRET)
 

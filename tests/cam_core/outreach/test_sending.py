@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email
+from email import policy
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -11,12 +14,17 @@ import yaml
 from cam_core.campaign.demo import demo_campaign_yaml
 from cam_core.campaign.models import Campaign
 from cam_core.engagement.receiving import receive
+from cam_core.outreach.planning import variants_for
+from cam_core.outreach.rendering import TEMPLATE_FIELDS, render_batch
+from cam_core.outreach.senders.outbox import OutboxSender
+from cam_core.outreach.senders.resend import ResendSender
 from cam_core.outreach.sending import send_batch
 from cam_core.reporting.export import export_leads
 from cam_core.state.leads import save_qualified, save_routing
 from cam_core.state.ledger import Outcome, ledger_rows, send_keys
 from cam_core.vocabulary import SenderProvider, SendStatus
-from tests.helpers import BY_TEST, DAY, UNSUBSCRIBE_SECRET
+from tests.fakes.resend import FakeResend
+from tests.helpers import BY_TEST, DAY, RESEND_KEY, UNSUBSCRIBE_SECRET
 
 
 class ReorderingSender:
@@ -108,3 +116,44 @@ def test_a_complaint_between_claim_and_hand_over_stops_that_message(engine: Any)
     assert row["status"] == SendStatus.FAILED and "suppressed after it was claimed (complaint)" in row["error"]
     assert report.counts["left_pending"] == 0
     assert export_leads(engine, "demo").set_index("email")["status"][complainer] == "enrolled"
+
+
+def _rendered(batch: pd.DataFrame, campaign: Campaign) -> pd.DataFrame:
+    batch = batch.assign(**{f: "" for f in TEMPLATE_FIELDS if f not in batch})
+    return render_batch(batch.assign(variant=variants_for(batch, campaign)), campaign, UNSUBSCRIBE_SECRET)
+
+
+IDN_LEADS = ["ann@bücher-idn.de", "jörg@example-utf8.io", "bob@plain.io"]
+
+
+def test_international_addresses_are_written_by_the_book_by_the_outbox(engine: Any, tmp_path: Path) -> None:
+    campaign = Campaign.model_validate({**yaml.safe_load(demo_campaign_yaml()), "name": "demo"})
+    batch = _enrolled_batch(engine, IDN_LEADS).assign(first_name=["Ann", "Jörg", "Bob"])
+    rendered = _rendered(batch, campaign)
+    sender = OutboxSender(tmp_path / "outbox", "demo", BY_TEST.at)
+
+    report = send_batch(engine, campaign, DAY, rendered, sender, stamp=BY_TEST, secret=UNSUBSCRIBE_SECRET)
+
+    assert report.counts["sent"] == 3, report.problem  # on main: UnicodeEncodeError, and every rerun again
+    # The domain in A-labels, which every mail system takes; a UTF-8 local part as RFC 6532 writes it
+    # (on main a domain became an encoded-word, which no mail system reads as an address).
+    written = [path.read_text(encoding="utf-8") for path in (tmp_path / "outbox").glob("*.eml")]
+    to = {email.message_from_string(text, policy=policy.default)["To"].addresses[0].addr_spec for text in written}
+    assert to == {"ann@xn--bcher-idn-q9a.de", "jörg@example-utf8.io", "bob@plain.io"}
+    assert not any("=?utf-8?" in line for text in written for line in text.splitlines() if line.startswith("To:"))
+
+
+def test_an_address_resend_cannot_take_fails_on_its_own_row_and_the_batch_goes(engine: Any) -> None:
+    campaign = Campaign.model_validate({**yaml.safe_load(demo_campaign_yaml()), "name": "demo"})
+    batch = _enrolled_batch(engine, IDN_LEADS)
+    rendered = _rendered(batch, campaign)
+    with FakeResend(api_key=RESEND_KEY) as fake:
+        sender = ResendSender(RESEND_KEY, api_url=fake.url, campaign="demo", sleep=lambda _: None)
+        report = send_batch(engine, campaign, DAY, rendered, sender, stamp=BY_TEST, secret=UNSUBSCRIBE_SECRET)
+        delivered = sorted(fake.recipients())
+
+    assert delivered == ["ann@xn--bcher-idn-q9a.de", "bob@plain.io"]
+    rows = ledger_rows(engine, "demo", day=DAY).set_index("email")
+    assert rows.loc["jörg@example-utf8.io", "status"] == SendStatus.FAILED
+    assert "Invalid `to` field" in str(rows.loc["jörg@example-utf8.io", "error"])
+    assert report.counts["sent"] == 2 and report.counts["left_pending"] == 0

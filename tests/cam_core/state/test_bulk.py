@@ -29,7 +29,9 @@ def test_the_days_room_is_known_however_many_steps_are_due(cam_env, engine):
             "variant": "main",
         }
     )
-    assert ledger.claim(engine, campaign, DAY, batch, "outbox", now).counts["claimed"] == 3
+    claim = ledger.claim(engine, campaign, DAY, batch, "outbox", now)
+    assert claim.counts["claimed"] == 3
+    ledger.freeze(engine, "demo", DAY, claim.rows["batch_id"].iloc[0], claim.rows, now)  # about to be handed over
     # Half a million due steps (more than SQLite allows as bound parameters): nothing fails,
     # and only the sends outside them count against the cap.
     due = [f"k{i}" for i in range(500_000)] + ["a1"]

@@ -195,3 +195,17 @@ def test_without_forgotten_people_nothing_is_hashed_nor_a_key_needed(engine):
     assert suppressed(engine, [OTHER, GONE]).to_dict() == {OTHER: "bounce"}
     assert suppressed_of(engine, [OTHER, GONE]) == {OTHER: "bounce"}
     assert suppressed_in(engine, "demo", UNSUBSCRIBE_SECRET).to_dict() == {OTHER: "bounce"}
+
+
+def test_forget_finds_a_provider_payload_that_spells_the_domain_in_punycode(engine):
+    unicode_form, punycode = "ann@bücher-idn.de", "ann@xn--bcher-idn-q9a.de"
+    with engine.begin() as conn:
+        conn.execute(schema.leads.insert(), [_lead(unicode_form, "contacted", "Ann", "Buch")])
+        # Resend's delivery event names the address as the message carried it: in A-labels.
+        payload = json.dumps({"type": "email.delivered", "data": {"to": [punycode]}})
+        conn.execute(schema.events.insert(), [{**_event("e1", "", payload), "kind": "delivered"}])
+
+    result = forget(engine, [unicode_form], UNSUBSCRIBE_SECRET, BY_TEST)
+
+    assert result.deleted == {"leads": 1, "events": 1}
+    assert _rows(engine, schema.events).empty

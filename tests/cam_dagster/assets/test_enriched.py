@@ -6,15 +6,18 @@ import json
 
 import dagster as dg
 import pytest
+import yaml
 
-from cam_core.campaign.demo import DEMO_CAMPAIGN
+from cam_core.campaign.demo import DEMO_CAMPAIGN, write_demo_home
+from cam_core.settings import HomeLayout
 from cam_dagster.definitions import ASSETS
 from cam_dagster.partitions import partition_key
 from cam_dagster.resources.apollo import ApolloResource
 from cam_dagster.resources.enrichment import EnrichmentResource
 from cam_dagster.resources.env import resources_from_env
+from tests.fakes import apollo as search_fake
 from tests.fakes import apollo_match as apollo_fake
-from tests.fakes.apollo_match import FakeApollo
+from tests.fakes.apollo_match import FakeApollo, person
 from tests.fakes.server import Reply
 from tests.helpers import DAY, metadata_of, stored
 
@@ -61,6 +64,45 @@ def test_an_outage_degrades_the_run_and_the_next_materialization_fills_in(budget
         assert set(again) == {"not_found"}
         # Secrets never reach metadata.
         assert apollo_fake.KEY not in json.dumps({k: str(v) for k, v in numbers.items()})
+
+
+@pytest.fixture
+def searching(cam_env: HomeLayout) -> HomeLayout:
+    """The demo campaign with no file landed: its leads come from an Apollo People Search only."""
+    path, _ = write_demo_home(cam_env.campaigns, cam_env.samples)
+    raw = yaml.safe_load(path.read_text())
+    raw["intake"] = {"apollo_search": {"titles": ["CTO"], "per_page": 10, "max_pages": 1, "credit_cap": 10}}
+    raw["enrichment"] = {"waterfall": ["apollo"], "credit_budget": 25}
+    path.write_text(yaml.safe_dump(raw))
+    return cam_env
+
+
+def test_people_found_by_apollo_search_are_enriched_by_their_apollo_id(searching, instance, resources):
+    """Search shows a hidden surname ("L***3") and Apollo's id; bulk_match finds the person by that id."""
+    with search_fake.FakeApollo(key=apollo_fake.KEY, people=8) as search:
+        revealed = [
+            person(
+                f"p{i}@{found['organization']['primary_domain']}",
+                found["first_name"],
+                f"Lamarr{i}",
+                found["title"],
+                domain=found["organization"]["primary_domain"],
+                person_id=found["id"],
+            )
+            for i, found in enumerate(search.people)
+        ]
+        with FakeApollo(revealed) as match:
+            resources["apollo"] = ApolloResource(api_key=apollo_fake.KEY, base_url=search.url)
+            result = _materialize(instance, resources, _enrichment(match))
+            details = [d for call in match.match_calls for d in call.json["details"]]
+    assert result.success
+    assert len(details) == 8 and {d.get("id") for d in details} == {p["id"] for p in search.people}
+    assert not any("*" in d.get("last_name", "") for d in details)  # a hidden surname is never sent
+    leads = stored(searching, "enriched").sort_values("source_row")
+    assert leads["email"].tolist() == [p["email"] for p in revealed]
+    assert leads["last_name"].tolist() == [f"Lamarr{i}" for i in range(8)]  # the real name replaces the hint
+    assert set(leads["enrichment_status"]) == {"enriched"}
+    assert metadata_of(result, "enriched")["enrichment_enriched"] == 8
 
 
 def test_without_keys_enriched_is_offline_and_says_so(demo_home, run_assets):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -136,3 +137,42 @@ def test_dagster_cli_materializes_a_partition_after_cam_ingest(acme, capsys):
     assert completed.returncode == 0, completed.stderr[-3000:]
     code, out, _ = _cam(capsys, "leads", "export", "--campaign", "acme", "--status", "contacted")
     assert code == 0 and len(pd.read_csv(io.StringIO(out))) == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ingest", "leads.csv", "--campaign", "../x"],
+        ["run", "--campaign", "../x"],
+        ["leads", "add", "--campaign", "../x", "--email", "ada@acme.example"],
+        ["leads", "export", "--campaign", "../x"],
+        ["leads", "history", "ada@acme.example", "--campaign", "../x"],
+        ["review", "list", "--campaign", "../x"],
+        ["preview", "--campaign", "../x", "--email", "ada@acme.example"],
+        ["resume", "--campaign", "../x"],
+        ["replies", "list", "--campaign", "../x"],
+    ],
+    ids=lambda argv: " ".join(argv[:2]),
+)
+def test_a_campaign_name_that_is_a_path_is_refused_at_the_edge(cam_env, capsys, argv):
+    # A campaign file outside the campaign folder, so that `../x` would have resolved to it.
+    (cam_env.root / "x.yaml").write_text(demo_campaign_yaml())
+    with pytest.raises(SystemExit) as refused:
+        main(argv)
+    err = capsys.readouterr().err
+    assert refused.value.code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("cam: error: argument --campaign: '../x' is not a campaign name")
+    assert sorted(p.name for p in cam_env.root.iterdir()) == sorted(
+        ["campaigns", "data", "inbox", "landed", "outbox", "x.yaml"]
+    )
+
+
+@pytest.mark.parametrize("day", ["2024-12-31", "2099-01-01"])
+def test_a_date_outside_the_partition_range_says_the_range(acme, capsys, day):
+    code, _, err = _cam(capsys, "run", "--campaign", "acme", "--date", day)
+    last = dt.datetime.now(dt.UTC).date().isoformat()
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == (
+        f"cam: error: --date {day} is outside the partition range 2025-01-01 to {last} (today, UTC); "
+        "pick a day in that range"
+    )

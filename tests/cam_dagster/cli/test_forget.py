@@ -144,3 +144,17 @@ def test_suppress_never_writes_a_forgotten_address_in_the_clear(cli_home, engine
     code, out, _ = _cam(capsys, "suppress", "gone@example.com")
     assert code == 0 and out.startswith("0 address(es) added")
     assert list(suppressed(engine).index) == [keyed_hash("gone@example.com", UNSUBSCRIBE_SECRET)]
+
+
+def test_forget_of_an_international_address_erases_its_punycode_spelling(cli_home, capsys):
+    # The same mailbox as `ann@bücher-idn.de`, written the way an ASCII-only export writes it.
+    export = cli_home.root.parent / "idn.csv"
+    export.write_text("Email,Name\nann@xn--bcher-idn-q9a.de,Ann\nbob@acme.example,Bob\n", encoding="utf-8")
+    landed, _ = land_file(cli_home, export, DEMO_CAMPAIGN, NEXT_DAY)
+
+    code, out, err = _cam(capsys, "forget", "ann@bücher-idn.de", "--yes")
+
+    assert code == 0, err
+    assert landed.read_text(encoding="utf-8") == "Email,Name\nbob@acme.example,Bob\n"
+    assert f"landed/{DEMO_CAMPAIGN}/{NEXT_DAY}/{landed.name}: 1 row" in out
+    assert "Found nowhere" not in out

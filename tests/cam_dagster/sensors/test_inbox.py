@@ -163,3 +163,18 @@ def test_the_day_is_the_campaigns_day(acme):
     [landed] = scan.landed
     assert landed.day == evening_utc.astimezone(ZoneInfo("Pacific/Auckland")).date().isoformat() == "2026-11-26"
     assert landed.landed.parent == acme.landed_dir("kiwi", "2026-11-26")
+
+
+def test_a_quote_left_open_in_a_small_file_and_a_file_naming_nobody_are_quarantined(acme):
+    # Small enough that the reader never hits its field limit: on main this landed as 11 rows.
+    rows = [f"p{i}@acme.example,Ann{i},Acme" for i in range(500)]
+    rows[9] = 'p9@acme.example,"Ann9,Acme'
+    inbox = acme.inbox / "acme"
+    _drop(inbox, "open.csv", "Email,First Name,Company\n" + "\n".join(rows) + "\n")
+    _drop(inbox, "phones.csv", "Phone,City\n123,Paris\n")
+    _drop(inbox, "good.csv", GOOD)
+    with dg.instance_for_test() as instance:
+        result = _tick(instance, acme)
+    assert [r.tags["cam/file"] for r in result.run_requests or []] == ["good.csv"]
+    assert "line 11 has an unclosed quote" in (inbox / QUARANTINE / "open.csv.error.txt").read_text()
+    assert "no column says who each row is" in (inbox / QUARANTINE / "phones.csv.error.txt").read_text()
