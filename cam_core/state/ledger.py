@@ -248,6 +248,23 @@ def _settle_pending(conn: Connection, campaign: str, now: dt.datetime) -> tuple[
     return repairs, counts
 
 
+#: The columns a claim writes for each row.
+_LEDGER_COLUMNS = (
+    "send_key",
+    "campaign",
+    "email",
+    "sequence",
+    "step",
+    "variant",
+    "send_day",
+    "status",
+    "provider",
+    "sender_domain",
+    "batch_id",
+    "claimed_at",
+)
+
+
 def claim(engine: Engine, campaign: Campaign, day: str, batch: pd.DataFrame, provider: str, now: dt.datetime) -> Claim:
     """Claim the batch rows (send_key, email, sequence, step, variant, ...) this run may deliver,
     within every cap, and settle what earlier runs left pending (see `_settle_pending`).
@@ -284,22 +301,6 @@ def claim(engine: Engine, campaign: Campaign, day: str, batch: pd.DataFrame, pro
             )
     counts = {"claimed": len(fresh), **counts, "over_cap": len(unknown) - len(fresh)}
     return Claim(fresh.reset_index(drop=True), repairs, counts)
-
-
-_LEDGER_COLUMNS = (
-    "send_key",
-    "campaign",
-    "email",
-    "sequence",
-    "step",
-    "variant",
-    "send_day",
-    "status",
-    "provider",
-    "sender_domain",
-    "batch_id",
-    "claimed_at",
-)
 
 
 def record_unrendered(
