@@ -54,6 +54,12 @@ def dagster_home() -> Path:
     return private_dir(Path(os.environ.get("DAGSTER_HOME") or project_root() / ".dagster").resolve())
 
 
+def ui_url() -> str:
+    """Where people open the Dagster UI (`CAM_UI_URL`, default `make dev`'s address), for links in
+    what CAM prints and posts: a run is `<ui_url>/runs/<run id>`."""
+    return os.environ.get("CAM_UI_URL", "http://127.0.0.1:3000").rstrip("/")
+
+
 def default_database_url(home: Path) -> str:
     """The embedded default: one SQLite file in the CAM home."""
     return f"sqlite:///{home / 'cam.db'}"

@@ -10,6 +10,8 @@ and read within one run, so it sits between `routed` and `nurture_batch`.
 
 from __future__ import annotations
 
+import hashlib
+
 import dagster as dg
 import sqlalchemy as sa
 
@@ -17,6 +19,13 @@ from cam_core.state import schema
 from cam_dagster.owners import DATA_TEAM
 
 GROUP = "state"
+
+
+def schema_version(table: sa.Table) -> str:
+    """The table's code version: a digest of its columns, so it changes exactly when its shape does
+    (a table's content is written by the assets; what code can change about it is its schema)."""
+    shape = "\n".join(f"{c.name} {str(c.type).lower()} {c.nullable} {c.primary_key}" for c in table.columns)
+    return "schema-" + hashlib.sha256(shape.encode()).hexdigest()[:12]
 
 
 def _table(key: str, table: sa.Table, description: str, deps: tuple[str, ...] = ()) -> dg.AssetSpec:
@@ -28,6 +37,7 @@ def _table(key: str, table: sa.Table, description: str, deps: tuple[str, ...] = 
         group_name=GROUP,
         kinds={"sql"},
         owners=[DATA_TEAM],
+        code_version=schema_version(table),
         metadata={"dagster/table_name": table.name, "dagster/column_schema": dg.TableSchema(columns=columns)},
     )
 

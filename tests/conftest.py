@@ -3,6 +3,12 @@ server for the session. Everything else tests share is in helpers.py."""
 
 from __future__ import annotations
 
+import os
+
+# The suite materializes fixed past days (tests.helpers.DAY); the date partitions are read
+# once, when cam_dagster.partitions is first imported, so this comes before any cam import.
+os.environ.setdefault("CAM_FIRST_DAY", "2025-01-01")
+
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 

@@ -403,6 +403,9 @@ class Campaign(StrictModel):
     name: str
     description: str = ""
     timezone: str = "UTC"
+    # The first day the campaign takes leads. The Dagster date partitions begin at the earliest
+    # of these among the campaigns (`first_day`); without it, at the day the file was written.
+    start_date: dt.date | None = None
     icp: Icp
     qualification: Qualification
     tiers: Tiers

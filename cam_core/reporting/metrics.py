@@ -45,6 +45,27 @@ def funnel(counts: dict[str, int], targets: Targets, to_date: dict[str, int] | N
     return frame
 
 
+def funnel_series(frame: pd.DataFrame) -> dict[str, int | float]:
+    """The funnel as named numbers, one per plot: `funnel_NN_<stage>` for the day, beside it
+    `funnel_NN_<stage>_target` and `funnel_NN_<stage>_pct_of_target` where the campaign sets a
+    target, and `to_date_NN_<stage>` for the campaign-to-date totals.
+
+    NN is the stage's place in FUNNEL_STAGES, two digits: the Dagster UI lists a materialization's
+    numbers by name, so the number keeps its plots in funnel order, each target next to its actual.
+    """
+    day: dict[str, int | float] = {}
+    to_date: dict[str, int | float] = {}
+    for place, row in enumerate(frame.to_dict("records"), start=1):
+        key = f"{place:02d}_{row['stage']}"
+        day[f"funnel_{key}"] = int(row["count"])
+        if not pd.isna(row["target"]):
+            day[f"funnel_{key}_target"] = int(row["target"])
+            day[f"funnel_{key}_pct_of_target"] = float(row["pct_of_target"])
+        if not pd.isna(row["to_date"]):
+            to_date[f"to_date_{key}"] = int(row["to_date"])
+    return {**day, **to_date}
+
+
 def funnel_text(frame: pd.DataFrame) -> str:
     """The funnel as aligned text for a terminal."""
     width = max(len(s) for s in frame["stage"])

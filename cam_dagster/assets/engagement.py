@@ -3,18 +3,24 @@ import pandas as pd
 
 from cam_core.engagement.events import fold_events, moves_of
 from cam_core.intake.manual_lead import land_manual_lead
+from cam_core.reporting.metrics import EVENT_STAGES
 from cam_core.state import replies
 from cam_core.state.events import events_for
 from cam_core.state.leads import move_leads
+from cam_core.vocabulary import ReplyClass
 from cam_dagster import metadata
 from cam_dagster.owners import GROWTH_TEAM
 from cam_dagster.partitions import CampaignDay, cam_partitions
 from cam_dagster.resources.cam import CamResource
 from cam_dagster.tables import EVENTS, LEADS, report_write
 
+#: Bump when what the asset stores for a partition changes (see the package docstring).
+CODE_VERSION = "1"
+
 
 @dg.asset(
     partitions_def=cam_partitions,
+    code_version=CODE_VERSION,
     group_name="engagement",
     kinds={"sql"},
     owners=[GROWTH_TEAM],
@@ -45,10 +51,10 @@ def engagement(context: dg.AssetExecutionContext, cam: CamResource) -> dg.Output
         folded,
         metadata={
             "events": dg.MetadataValue.int(len(events)),
-            **metadata.counts("events", events["kind"].value_counts()),
+            **metadata.ordered("events", events["kind"].value_counts(), EVENT_STAGES),
             **metadata.counts("leads", folded.loc[folded["status"] != "", "status"].value_counts()),
             "leads_moved_now": dg.MetadataValue.int(moved),
-            **metadata.counts("replies", answers["reply_class"].value_counts()),
+            **metadata.ordered("replies", answers["reply_class"].value_counts(), ReplyClass),
             "referrals_landed": dg.MetadataValue.int(sum(new for _, new in landed)),
         },
     )

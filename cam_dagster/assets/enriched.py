@@ -9,8 +9,13 @@ from cam_dagster.partitions import CampaignDay, cam_partitions
 from cam_dagster.resources.cam import CamResource
 from cam_dagster.resources.enrichment import EnrichmentResource
 
+#: Bump when what the asset stores for a partition changes (see the package docstring).
+CODE_VERSION = "1"
 
-@dg.asset(partitions_def=cam_partitions, group_name="enrich", kinds={"pandas"}, owners=[DATA_TEAM])
+
+@dg.asset(
+    partitions_def=cam_partitions, code_version=CODE_VERSION, group_name="enrich", kinds={"pandas"}, owners=[DATA_TEAM]
+)
 def enriched(
     context: dg.AssetExecutionContext, cam: CamResource, enrichment: EnrichmentResource, harvest: pd.DataFrame
 ) -> dg.Output[pd.DataFrame]:

@@ -21,6 +21,9 @@ from cam_dagster.resources.apollo import ApolloResource
 from cam_dagster.resources.cam import CamResource
 from cam_dagster.tables import LEADS
 
+#: Bump when what the asset stores for a partition changes (see the package docstring).
+CODE_VERSION = "1"
+
 
 def _search_apollo(
     context: dg.AssetExecutionContext, cam: CamResource, apollo: ApolloResource, campaign: Campaign, day: str
@@ -52,6 +55,7 @@ def _search_apollo(
 
 @dg.asset(
     partitions_def=cam_partitions,
+    code_version=CODE_VERSION,
     group_name="intake",
     kinds={"pandas", "csv"},
     owners=[DATA_TEAM],

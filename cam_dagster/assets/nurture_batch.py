@@ -17,9 +17,13 @@ from cam_dagster.partitions import CampaignDay, cam_partitions
 from cam_dagster.resources.cam import CamResource
 from cam_dagster.tables import ENROLMENTS, LEADS, SEND_LEDGER, SUPPRESSION
 
+#: Bump when what the asset stores for a partition changes (see the package docstring).
+CODE_VERSION = "1"
+
 
 @dg.asset(
     partitions_def=cam_partitions,
+    code_version=CODE_VERSION,
     group_name="outreach",
     kinds={"pandas", "jinja"},
     owners=[GROWTH_TEAM],

@@ -17,9 +17,13 @@ from cam_dagster.partitions import CampaignDay, cam_partitions
 from cam_dagster.resources.cam import CamResource
 from cam_dagster.tables import LEADS, SUPPRESSION, report_write
 
+#: Bump when what the asset stores for a partition changes (see the package docstring).
+CODE_VERSION = "1"
+
 
 @dg.asset(
     partitions_def=cam_partitions,
+    code_version=CODE_VERSION,
     group_name="selection",
     kinds={"pandas", "sql"},
     owners=[DATA_TEAM],
@@ -63,7 +67,7 @@ def qualified(
         result,
         metadata={
             **metadata.rows(len(scored), len(result)),
-            **metadata.counts("verdict", {v: int(verdicts.get(v, 0)) for v in VERDICTS}),
+            **metadata.ordered("verdict", verdicts, VERDICTS),
             "review_pending": dg.MetadataValue.int(int(waiting)),
             **metadata.counts(
                 "review_decided", {d: int(decided.get(d, 0)) for d in (ReviewStatus.APPROVED, ReviewStatus.REJECTED)}

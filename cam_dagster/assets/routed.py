@@ -16,9 +16,13 @@ from cam_dagster.partitions import CampaignDay, cam_partitions
 from cam_dagster.resources.cam import CamResource
 from cam_dagster.tables import ENROLMENTS, LEADS, report_write
 
+#: Bump when what the asset stores for a partition changes (see the package docstring).
+CODE_VERSION = "1"
+
 
 @dg.asset(
     partitions_def=cam_partitions,
+    code_version=CODE_VERSION,
     group_name="selection",
     kinds={"pandas", "sql"},
     owners=[DATA_TEAM],
@@ -49,7 +53,7 @@ def routed(
         result,
         metadata={
             **metadata.rows(len(qualified), len(result)),
-            **metadata.counts("tier", {t: int(tiers.get(t, 0)) for t in TIERS}),
+            **metadata.ordered("tier", tiers, TIERS),
             **metadata.counts("sequence", result["sequence"].value_counts()),
             **metadata.counts("route_rule", result["route_rule"].value_counts()),
             **metadata.counts("enrolment", result["enrolment"].value_counts()),

@@ -7,8 +7,17 @@ from cam_dagster.owners import DATA_TEAM
 from cam_dagster.partitions import CampaignDay, cam_partitions
 from cam_dagster.resources.cam import CamResource
 
+#: Bump when what the asset stores for a partition changes (see the package docstring).
+CODE_VERSION = "1"
 
-@dg.asset(partitions_def=cam_partitions, group_name="selection", kinds={"pandas"}, owners=[DATA_TEAM])
+
+@dg.asset(
+    partitions_def=cam_partitions,
+    code_version=CODE_VERSION,
+    group_name="selection",
+    kinds={"pandas"},
+    owners=[DATA_TEAM],
+)
 def scored(context: dg.AssetExecutionContext, cam: CamResource, enriched: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     """Score 0-100: ICP fit (`icp.rules`) and, where the campaign has them, opportunity
     (`opportunity.rules`: hiring, recent funding, technologies, company description),

@@ -11,9 +11,13 @@ from cam_dagster.partitions import CampaignDay, cam_partitions
 from cam_dagster.resources.cam import CamResource
 from cam_dagster.tables import LEADS, SEND_LEDGER, report_write
 
+#: Bump when what the asset stores for a partition changes (see the package docstring).
+CODE_VERSION = "1"
+
 
 @dg.asset(
     partitions_def=cam_partitions,
+    code_version=CODE_VERSION,
     group_name="outreach",
     kinds={"email", "sql"},
     owners=[GROWTH_TEAM],
@@ -56,7 +60,7 @@ def sent_emails(
         rows,
         metadata={
             **metadata.counts("this_run", report.counts),
-            **metadata.counts("ledger", {s: int(statuses.get(s, 0)) for s in SendStatus}),
+            **metadata.ordered("ledger", statuses, SendStatus),
             **metadata.counts("sent_variant", rows.loc[rows["status"] == SendStatus.SENT, "variant"].value_counts()),
             "provider": dg.MetadataValue.text(campaign.sender.provider.value),
             "problem": dg.MetadataValue.text(report.problem or "none"),

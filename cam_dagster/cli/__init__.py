@@ -12,11 +12,14 @@
   cam resume --campaign C       lift the reputation guard's pause on its sending        (resume)
   cam serve [--host H --port P] one-click unsubscribes, Resend webhooks, /healthz       (serve)
   cam replies ingest|list|reclassify  saved replies in, what they said, a correction   (replies)
+  cam status [--date D]         each campaign: paused?, the day's funnel, reviews, last run (status)
 
-`common` holds what they share. Every failure a person can cause or fix (a bad name or date, a
-locked, unreachable or misnamed database, a read-only or full disk, a missing secret) ends in
-one line `cam: error: <cause>; <fix>` and a non-zero exit, worded in one place (`errors`);
-`cam --debug ...` adds the traceback. Files `cam` writes are readable by their owner only.
+`common` holds what they share; `guide` gives every command's help examples and answers a
+mistyped command, choice or campaign with the closest one ("did you mean"). Every failure a
+person can cause or fix (a bad name or date, a locked, unreachable or misnamed database, a
+read-only or full disk, a missing secret) ends in one line `cam: error: <cause>; <fix>` and a
+non-zero exit, worded in one place (`errors`); `cam --debug ...` adds the traceback. Files `cam`
+writes are readable by their owner only.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import NoReturn
 
 from cam_core.settings import keep_files_private
 from cam_dagster.cli import (
@@ -42,25 +44,33 @@ from cam_dagster.cli import (
     review,
     run,
     serve,
+    status,
     suppress,
 )
 from cam_dagster.cli.common import campaign_name
+from cam_dagster.cli.guide import CamParser, version_text
 
-COMMANDS = (demo, ingest, run, campaigns, leads, review, preview, suppress, forget, resume, serve, replies)
+COMMANDS = (demo, ingest, run, status, campaigns, leads, review, preview, suppress, forget, resume, serve, replies)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, its usage errors ending in the same `cam: error:` line as every other error."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(errors.USAGE, f"cam: error: {message}\n")
+_EXAMPLES = """Examples:
+  cam demo                      the whole graph on a sample, then the funnel
+  cam status                    every campaign at a glance
+  cam leads export --campaign demo --status qualified
+  cam COMMAND --help            a command's arguments and examples"""
 
 
 def parser() -> argparse.ArgumentParser:
-    top = _Parser(prog="cam", description="CAM: lead harvesting and compliant outreach on Dagster.")
+    top = CamParser(
+        prog="cam",
+        description="CAM: lead harvesting and compliant outreach on Dagster.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     top.add_argument("--debug", action="store_true", help="print the traceback behind an error")
-    commands = top.add_subparsers(dest="command", required=True)  # subcommands are _Parsers too
+    top.add_argument("--version", action="version", version=version_text(), help="print cam's and Dagster's versions")
+    # Sub-commands are CamParsers too (argparse makes them of the parent's class).
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     for command in COMMANDS:
         command.register(commands)
     _check_campaign_names(top)

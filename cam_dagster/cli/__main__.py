@@ -1,5 +1,5 @@
 """`python -m cam_dagster.cli`: the `cam` command."""
 
-from cam_dagster.cli import main
+from cam_dagster.entry import main
 
 raise SystemExit(main())

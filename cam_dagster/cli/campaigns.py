@@ -10,12 +10,20 @@ import sys
 
 from cam_core.state.pauses import paused
 from cam_dagster.cli.common import cam, dagster_instance
+from cam_dagster.cli.guide import add_command
 from cam_dagster.partitions import CAMPAIGN_DIMENSION
 from cam_dagster.sensors.campaign_partitions import campaign_sync
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    campaigns = commands.add_parser("campaigns", help="validate campaign files and sync their partitions")
+    campaigns = add_command(
+        commands,
+        "campaigns",
+        help="validate campaign files and sync their partitions",
+        description="Validate every file in $CAM_HOME/campaigns, add or remove the campaign partitions to match, "
+        "and print one line per campaign: ok, or paused with the reason. Exit status 2 when a file is invalid.",
+        examples=["cam campaigns"],
+    )
     campaigns.set_defaults(func=run)
 
 

@@ -15,18 +15,19 @@ import dagster as dg
 from sqlalchemy.engine import Engine
 
 from cam_core import settings
-from cam_core.campaign.loading import CampaignError, campaign_by_name
+from cam_core.campaign.loading import CampaignError, campaign_by_name, campaign_files
 from cam_core.campaign.models import CAMPAIGN_NAME, Campaign
-from cam_core.reporting.metrics import funnel_text
 from cam_core.settings import HomeLayout
-from cam_core.state.ledger import ledger_rows
-from cam_core.vocabulary import SendStatus
 from cam_dagster.cli.errors import CliError
+from cam_dagster.cli.guide import closest
 from cam_dagster.partitions import CAMPAIGN_DIMENSION, day_outside_range
 from cam_dagster.resources.cam import CamResource
 from cam_dagster.resources.env import cam_from_env
 
 __all__ = ["CliError"]  # commands take it from here, with the rest they share
+
+#: The local instance's settings, copied to $DAGSTER_HOME/dagster.yaml (as `make dev` does).
+INSTANCE_TEMPLATE = "dagster.local.yaml"
 
 
 def campaign_name(text: str) -> str:
@@ -83,10 +84,10 @@ def now() -> dt.datetime:
 
 
 def dagster_instance() -> dg.DagsterInstance:
-    """The instance in $DAGSTER_HOME (default .dagster/), set up from the project's dagster.yaml."""
+    """The instance in $DAGSTER_HOME (default .dagster/), set up from the project's dagster.local.yaml."""
     folder = settings.dagster_home()
     os.environ["DAGSTER_HOME"] = str(folder)
-    template = settings.project_root() / "dagster.yaml"
+    template = settings.project_root() / INSTANCE_TEMPLATE
     if not (folder / "dagster.yaml").exists() and template.exists():
         shutil.copyfile(template, folder / "dagster.yaml")
     return dg.DagsterInstance.get()
@@ -98,9 +99,23 @@ def ensure_partition(instance: dg.DagsterInstance, campaign: str) -> None:
 
 
 def load_campaign(name: str) -> Campaign:
+    """The campaign file `name`, validated; a CliError naming the campaigns there are when there is
+    no such file (every command that takes `--campaign` comes through here)."""
     campaign_name_or_error(name)
+    folder = home().campaigns
+    existing = [path.stem for path in campaign_files(folder)]
+    if name not in existing:
+        if not existing:
+            raise CliError(
+                f"no campaign {name!r} in {folder}; there is none yet: write {folder / name}.yaml "
+                "(or run `cam demo` for an example)"
+            )
+        raise CliError(
+            f"no campaign {name!r} in {folder}; existing: {', '.join(existing)}"
+            + (f"; did you mean {match!r}?" if (match := closest(name, existing)) else "")
+        )
     try:
-        return campaign_by_name(home().campaigns, name)
+        return campaign_by_name(folder, name)
     except CampaignError as exc:
         raise CliError(str(exc)) from None
 
@@ -111,19 +126,3 @@ def campaign_name_or_error(name: str) -> str:
         return campaign_name(name)
     except argparse.ArgumentTypeError as exc:
         raise CliError(str(exc)) from None
-
-
-def sent_count(campaign: str, day: str) -> int:
-    rows = ledger_rows(engine(), campaign, day=day)
-    return int((rows["status"] == SendStatus.SENT).sum()) if len(rows) else 0
-
-
-def run_and_report(campaign: str, day: str, debug: bool = False) -> None:
-    """Materialize the partition, then print its funnel and how many emails this run sent."""
-    before = sent_count(campaign, day)
-    from cam_dagster.cli.launch import materialize  # launch imports this module
-
-    frame = materialize(campaign, day, debug)
-    print(f"Funnel for {campaign} on {day}:")
-    print(funnel_text(frame))
-    print(f"New emails this run: {sent_count(campaign, day) - before} (outbox: {home().outbox_dir(campaign, day)})")

@@ -167,7 +167,10 @@ def explain(exc: BaseException) -> str | None:
         return exc.description
     if isinstance(exc, DagsterUnknownPartitionError):
         first, last = day_range()
-        return f"{exc}; partitions run from {first} to {last} (today, UTC): pick a day in that range"
+        return (
+            f"{exc}; partitions run from {first} to {last} (today, UTC): pick a day in that range, or to go "
+            "further back set the campaign's start_date (then reload the code location) or CAM_FIRST_DAY=YYYY-MM-DD"
+        )
     for link in _chain(exc):
         if isinstance(link, OSError | sa.exc.OperationalError):
             message = _by_text({c.__name__ for c in type(link).__mro__}, str(link))

@@ -18,6 +18,7 @@ from cam_core.erasure import erase_files
 from cam_core.state.forgetting import REDACTED, forget
 from cam_core.state.history import Stamp
 from cam_dagster.cli.common import CliError, cam
+from cam_dagster.cli.guide import add_command
 from cam_dagster.cli.suppress import addresses
 
 DAGSTER_NOTE = (
@@ -27,10 +28,15 @@ DAGSTER_NOTE = (
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    command = commands.add_parser(
-        "forget", help="erase people from every table and file, keeping only a keyed hash on the suppression list"
+    command = add_command(
+        commands,
+        "forget",
+        help="erase people from every table and file, keeping only a keyed hash on the suppression list",
+        description="Erase people everywhere CAM keeps them (tables, Parquet partitions, landed files, outbox); "
+        "only a keyed hash stays on the suppression list so they are never written to again. Cannot be undone.",
+        examples=["cam forget ada@acme.example", "cam forget ada@acme.example grace@hopper.example --yes"],
     )
-    command.add_argument("emails", nargs="+")
+    command.add_argument("emails", nargs="+", metavar="EMAIL", help="addresses of the people to erase")
     command.add_argument("--yes", action="store_true", help="do not ask before erasing")
     command.set_defaults(func=run)
 

@@ -14,6 +14,7 @@ from cam_core.reporting.explain import explain
 from cam_core.reporting.export import export_leads, neutralise_formulas
 from cam_core.state.history import Stamp, history_of
 from cam_core.state.leads import mark
+from cam_core.vocabulary import LeadStatus
 from cam_dagster.cli.common import (
     CliError,
     campaign_name,
@@ -25,49 +26,90 @@ from cam_dagster.cli.common import (
     now,
     parse_day,
 )
+from cam_dagster.cli.guide import add_command
+from cam_dagster.cli.progress import EVERY, Progress
+
+#: Every lifecycle state, as `--status` and `cam leads mark` accept them.
+STATUSES = [str(status) for status in LeadStatus]
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    leads = commands.add_parser("leads", help="work with leads").add_subparsers(dest="leads_command", required=True)
-    add = leads.add_parser("add", help="add one lead by hand to today's partition (the campaign's time zone)")
-    add.add_argument("--campaign", required=True, type=campaign_name)
-    add.add_argument("--email", required=True)
+    group = add_command(
+        commands,
+        "leads",
+        help="add a lead by hand, export leads, explain a lead, its history, mark it",
+        examples=[
+            "cam leads export --campaign demo --status qualified",
+            "cam leads explain ada@acme.example --campaign demo",
+        ],
+    )
+    leads = group.add_subparsers(dest="leads_command", required=True, metavar="SUBCOMMAND", title="subcommands")
+    add = add_command(
+        leads,
+        "add",
+        help="add one lead by hand to today's partition (the campaign's time zone)",
+        examples=["cam leads add --campaign demo --email ada@acme.example --first-name Ada --company 'Acme Data'"],
+    )
+    add.add_argument("--campaign", required=True, type=campaign_name, help="the campaign's name")
+    add.add_argument("--email", required=True, help="the lead's email address")
     for option in ("--first-name", "--last-name", "--company", "--title", "--website", "--linkedin-url"):
-        add.add_argument(option, default="")
-    add.add_argument("--date", help="YYYY-MM-DD (default: today in the campaign's time zone)")
+        add.add_argument(option, default="", help=f"the lead's {option[2:].replace('-', ' ')} (default empty)")
+    add.add_argument("--date", help="partition day, YYYY-MM-DD (default: today in the campaign's time zone)")
     add.set_defaults(func=add_lead)
 
-    export = leads.add_parser("export", help="one row per lead with status, score, tier, sequence and reason")
-    export.add_argument("--campaign", required=True, type=campaign_name)
-    export.add_argument(
-        "--status", help="only leads with this status (qualified, review, rejected, enrolled, contacted, ...)"
+    export = add_command(
+        leads,
+        "export",
+        help="one row per lead with status, score, tier, sequence and reason",
+        description="Write a campaign's leads as CSV (formulas neutralised) or JSON, to standard output or a "
+        "file; a count goes to standard error.",
+        examples=[
+            "cam leads export --campaign demo --status qualified > qualified.csv",
+            "cam leads export --campaign demo --format json --output leads.json",
+        ],
     )
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--campaign", required=True, type=campaign_name, help="the campaign's name")
+    export.add_argument(
+        "--status",
+        choices=STATUSES,
+        metavar="STATUS",
+        help=f"only leads with this lifecycle status: {', '.join(STATUSES)}",
+    )
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
     export.add_argument("--output", help="write to this file instead of standard output")
     export.set_defaults(func=export_to_file)
 
-    why = leads.add_parser("explain", help="why a lead scored, qualified and routed as it did")
-    why.add_argument("email")
-    why.add_argument("--campaign", required=True, type=campaign_name)
+    why = add_command(
+        leads,
+        "explain",
+        help="why a lead scored, qualified and routed as it did",
+        examples=["cam leads explain ada@acme.example --campaign demo"],
+    )
+    why.add_argument("email", help="the lead's email address")
+    why.add_argument("--campaign", required=True, type=campaign_name, help="the campaign's name")
     why.set_defaults(func=explain_lead)
 
-    history = leads.add_parser(
+    history = add_command(
+        leads,
         "history",
         help="every change of a person's status: from, to, when, why, on whose word",
-        description="Example: cam leads history ada@acme.example --campaign demo",
+        examples=["cam leads history ada@acme.example --campaign demo"],
     )
-    history.add_argument("email")
+    history.add_argument("email", help="the person's email address")
     history.add_argument("--campaign", type=campaign_name, help="only this campaign (default: every campaign)")
     history.set_defaults(func=show_history)
 
-    mark = leads.add_parser(
+    mark = add_command(
+        leads,
         "mark",
         help="record a change of status by hand (converted, interested, not_interested, ...)",
-        description="Example: cam leads mark ada@acme.example converted --campaign demo --note 'signed in March'",
+        description="Record a change of a lead's status by hand; the lifecycle refuses a change it does not "
+        "allow and names the ones it does.",
+        examples=["cam leads mark ada@acme.example converted --campaign demo --note 'signed in March'"],
     )
-    mark.add_argument("email")
-    mark.add_argument("status", help="the lead's new status, e.g. converted")
-    mark.add_argument("--campaign", required=True, type=campaign_name)
+    mark.add_argument("email", help="the lead's email address")
+    mark.add_argument("status", choices=STATUSES, metavar="STATUS", help="the lead's new status, e.g. converted")
+    mark.add_argument("--campaign", required=True, type=campaign_name, help="the campaign's name")
     mark.add_argument("--note", default="", help="why, kept in the lead's history")
     mark.set_defaults(func=mark_lead)
 
@@ -98,14 +140,35 @@ def add_lead(args: argparse.Namespace) -> None:
 def export_to_file(args: argparse.Namespace) -> None:
     load_campaign(args.campaign)
     frame = export_leads(engine(), args.campaign, args.status)
+    progress = Progress("exporting leads")
     with open(args.output, "w", encoding="utf-8", newline="") if args.output else nullcontext(sys.stdout) as out:
         if args.format == "json":
             out.write(frame.to_json(orient="records", force_ascii=False, indent=None, lines=False))
             out.write("\n")
+            progress.add(len(frame))
         else:
-            neutralise_formulas(frame).to_csv(out, index=False)
-    if args.output:
-        print(f"{len(frame)} lead(s) written to {args.output}", file=sys.stderr)
+            # In slices, so a large export shows it is moving; one header, as from one call.
+            for start in range(0, max(len(frame), 1), EVERY):
+                piece = neutralise_formulas(frame.iloc[start : start + EVERY])
+                piece.to_csv(out, index=False, header=start == 0)
+                progress.add(len(piece))
+    where = args.output or "standard output"
+    status = f" {args.status}" if args.status else ""
+    progress.done(f"{len(frame)}{status} lead(s) of {args.campaign} written to {where}")
+    if frame.empty and args.status:
+        print(f"cam: warning: {_none_with(args.campaign, args.status)}", file=sys.stderr)
+
+
+def _none_with(campaign: str, status: str) -> str:
+    """Why an export by status is empty: the statuses the campaign's leads are in instead."""
+    counts = export_leads(engine(), campaign, None)["status"].value_counts()
+    held = ", ".join(f"{n} {s}" for s, n in counts.items()) or "none yet"
+    moved = (
+        "; a qualified lead becomes enrolled once routed, then contacted once sent"
+        if status == LeadStatus.QUALIFIED
+        else ""
+    )
+    return f"no lead of {campaign} is {status} now (its leads: {held}){moved}"
 
 
 def explain_lead(args: argparse.Namespace) -> None:

@@ -8,12 +8,20 @@ import dagster as dg
 
 from cam_core.reporting.preview import PreviewError, preview
 from cam_dagster.cli.common import CliError, cam, campaign_name, load_campaign
+from cam_dagster.cli.guide import add_command
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    show = commands.add_parser("preview", help="show the next message a lead would get, rendered")
-    show.add_argument("--campaign", required=True, type=campaign_name)
-    show.add_argument("--email", required=True)
+    show = add_command(
+        commands,
+        "preview",
+        help="show the next message a lead would get, rendered",
+        description="Render the next step of a lead's sequence exactly as it would go out (headers, text and "
+        "HTML parts); nothing is sent or recorded.",
+        examples=["cam preview --campaign demo --email ada@acme.example"],
+    )
+    show.add_argument("--campaign", required=True, type=campaign_name, help="the campaign's name")
+    show.add_argument("--email", required=True, help="the lead's email address")
     show.set_defaults(func=run)
 
 

@@ -10,34 +10,49 @@ from cam_core.state import replies
 from cam_core.state.history import Stamp
 from cam_core.vocabulary import ReplyClass
 from cam_dagster.cli.common import CliError, cam, campaign_name_or_none
+from cam_dagster.cli.guide import add_command
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    group = commands.add_parser("replies", help="take in, list and correct replies").add_subparsers(
-        dest="replies_command", required=True
+    replies_ = add_command(
+        commands,
+        "replies",
+        help="take in, list and correct replies",
+        examples=["cam replies ingest ~/Downloads/replies/", "cam replies list --campaign demo --class interested"],
     )
-    take = group.add_parser(
+    group = replies_.add_subparsers(dest="replies_command", required=True, metavar="SUBCOMMAND", title="subcommands")
+    take = add_command(
+        group,
         "ingest",
         help="take in saved replies (.eml files, or a folder of them): matched, classified, acted on",
-        description="Example: cam replies ingest ~/Downloads/replies/ (each message is taken in once)",
+        examples=["cam replies ingest ~/Downloads/replies/   (each message is taken in once)"],
     )
     take.add_argument("path", help="an .eml file or a folder of .eml files")
     take.set_defaults(func=ingest_path)
 
-    show = group.add_parser("list", help="replies with their class, reason and the lead they answer")
+    show = add_command(
+        group,
+        "list",
+        help="replies with their class, reason and the lead they answer",
+        examples=["cam replies list", "cam replies list --campaign demo --class interested"],
+    )
     show.add_argument(
         "--campaign", type=campaign_name_or_none, help="only this campaign ('' for replies that matched no send)"
     )
-    show.add_argument("--class", dest="reply_class", choices=[c.value for c in ReplyClass])
+    classes = [str(c) for c in ReplyClass]
+    show.add_argument(
+        "--class", dest="reply_class", choices=classes, help=f"only this class of reply: {', '.join(classes)}"
+    )
     show.set_defaults(func=list_replies)
 
-    fix = group.add_parser(
+    fix = add_command(
+        group,
         "reclassify",
         help="correct a reply the rules got wrong; the lead's state follows",
-        description="Example: cam replies reclassify 'message-id:<abc@mail.example>' interested",
+        examples=["cam replies reclassify 'message-id:<abc@mail.example>' interested"],
     )
     fix.add_argument("reply_id", help="the id `cam replies list` shows")
-    fix.add_argument("reply_class", choices=[c.value for c in ReplyClass])
+    fix.add_argument("reply_class", choices=classes, help=f"the right class: {', '.join(classes)}")
     fix.set_defaults(func=reclassify_reply)
 
 

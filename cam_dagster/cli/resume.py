@@ -10,11 +10,19 @@ import argparse
 
 from cam_core.state.pauses import resume
 from cam_dagster.cli.common import cam, campaign_name, load_campaign
+from cam_dagster.cli.guide import add_command
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    command = commands.add_parser("resume", help="lift a campaign's reputation pause once the cause is fixed")
-    command.add_argument("--campaign", required=True, type=campaign_name)
+    command = add_command(
+        commands,
+        "resume",
+        help="lift a campaign's reputation pause once the cause is fixed",
+        description="Lift the pause the reputation guard put on a campaign's sending (see `cam status`); "
+        "from then on the guard counts only sends after the resume.",
+        examples=["cam resume --campaign acme-2026"],
+    )
+    command.add_argument("--campaign", required=True, type=campaign_name, help="the paused campaign's name")
     command.set_defaults(func=run)
 
 

@@ -8,21 +8,41 @@ import os
 from cam_core.selection import review
 from cam_core.vocabulary import ReviewStatus
 from cam_dagster.cli.common import CliError, cam, campaign_name, engine, load_campaign
+from cam_dagster.cli.guide import add_command
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    reviews = commands.add_parser("review", help="decide the leads in a campaign's review band").add_subparsers(
-        dest="review_command", required=True
+    group = add_command(
+        commands,
+        "review",
+        help="decide the leads in a campaign's review band",
+        examples=["cam review list --campaign demo", "cam review approve ada@acme.example --campaign demo"],
     )
-    listing = reviews.add_parser("list", help="review items (pending unless --status says otherwise)")
-    listing.add_argument("--campaign", type=campaign_name)
-    listing.add_argument("--status", choices=(*ReviewStatus, "all"), default=ReviewStatus.PENDING.value)
-    listing.add_argument("--format", choices=("table", "csv"), default="table")
+    reviews = group.add_subparsers(dest="review_command", required=True, metavar="SUBCOMMAND", title="subcommands")
+    listing = add_command(
+        reviews,
+        "list",
+        help="review items (pending unless --status says otherwise)",
+        examples=["cam review list --campaign demo", "cam review list --status all --format csv > reviews.csv"],
+    )
+    listing.add_argument("--campaign", type=campaign_name, help="only this campaign (default: every campaign)")
+    listing.add_argument(
+        "--status",
+        choices=(*ReviewStatus, "all"),
+        default=ReviewStatus.PENDING.value,
+        help=f"{', '.join(ReviewStatus)} or all (default {ReviewStatus.PENDING})",
+    )
+    listing.add_argument("--format", choices=("table", "csv"), default="table", help="table (default) or csv")
     listing.set_defaults(func=list_items)
     for verb, decision in (("approve", ReviewStatus.APPROVED), ("reject", ReviewStatus.REJECTED)):
-        decide = reviews.add_parser(verb, help=f"{verb} leads in review; they flow on at the partition's next run")
-        decide.add_argument("emails", nargs="+")
-        decide.add_argument("--campaign", required=True, type=campaign_name)
+        decide = add_command(
+            reviews,
+            verb,
+            help=f"{verb} leads in review; they flow on at the partition's next run",
+            examples=[f"cam review {verb} ada@acme.example grace@hopper.example --campaign demo --note 'fits'"],
+        )
+        decide.add_argument("emails", nargs="+", metavar="EMAIL", help=f"the leads to {verb}")
+        decide.add_argument("--campaign", required=True, type=campaign_name, help="the campaign's name")
         decide.add_argument("--by", help="who decides (default: $USER)")
         decide.add_argument("--note", help="why, kept with the decision")
         decide.set_defaults(func=decide_items, decision=decision)

@@ -15,14 +15,17 @@ import uvicorn
 from cam_core.engagement.resend_inbound import received_message
 from cam_core.engagement.service import ServiceConfig, create_app
 from cam_dagster.cli.common import CliError, cam
+from cam_dagster.cli.guide import add_command
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    command = commands.add_parser(
+    command = add_command(
+        commands,
         "serve",
         help="serve one-click unsubscribes and Resend webhooks",
-        description="Serve each campaign's unsubscribe URL path, POST /webhooks/resend and GET /healthz. "
-        "Example: cam serve --port 8080 (behind a TLS proxy that forwards the public unsubscribe URL).",
+        description="Serve each campaign's unsubscribe URL path, POST /webhooks/resend and GET /healthz, "
+        "behind a TLS proxy that forwards the public unsubscribe URL.",
+        examples=["cam serve", "cam serve --port 8080 --forwarded-allow-ips 10.0.0.5"],
     )
     command.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     command.add_argument("--port", type=int, default=8080, help="port (default 8080)")

@@ -16,6 +16,7 @@ from cam_core.intake.normalise import EMAIL_SHAPE
 from cam_core.intake.normalise import emails as normalised_emails
 from cam_core.state.suppression import suppress
 from cam_dagster.cli.common import CliError, cam
+from cam_dagster.cli.guide import add_command
 
 
 def addresses(given: list[str], strict: bool = True) -> list[str]:
@@ -39,8 +40,15 @@ def addresses(given: list[str], strict: bool = True) -> list[str]:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    command = commands.add_parser("suppress", help="never write to these addresses again, in any campaign")
-    command.add_argument("emails", nargs="+")
+    command = add_command(
+        commands,
+        "suppress",
+        help="never write to these addresses again, in any campaign",
+        description="Add addresses to the suppression list: no campaign writes to them again. One bad address "
+        "and none is added.",
+        examples=["cam suppress ada@acme.example", "cam suppress a@x.example b@y.example --reason 'asked by phone'"],
+    )
+    command.add_argument("emails", nargs="+", metavar="EMAIL", help="addresses to suppress")
     command.add_argument("--reason", default="manual", help="why (default: manual)")
     command.set_defaults(func=run)
 

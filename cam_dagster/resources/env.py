@@ -12,6 +12,7 @@ from cam_core.apollo import DEFAULT_BASE_URL as APOLLO_BASE_URL
 from cam_core.enrich.providers.dropcontact import BASE_URL as DROPCONTACT_BASE_URL
 from cam_core.outreach.senders.resend import DEFAULT_API_URL as RESEND_API_URL
 from cam_dagster.io_manager import PartitionedParquetIOManager
+from cam_dagster.resources.alerts import AlertsResource
 from cam_dagster.resources.apollo import ApolloResource
 from cam_dagster.resources.cam import CamResource
 from cam_dagster.resources.enrichment import EnrichmentResource
@@ -55,7 +56,9 @@ def resources_from_env() -> dict[str, Any]:
         mx_lookup=_switched_on("CAM_MX_LOOKUP"),
     )
     imap = ImapResource(url=os.environ.get("CAM_IMAP_URL", "").strip(), password=optional_secret("CAM_IMAP_PASSWORD"))
+    alerts = AlertsResource(webhook_url=optional_secret("CAM_ALERT_WEBHOOK_URL"), ui_url=settings.ui_url())
     return {
+        "alerts": alerts,
         "cam": cam,
         "apollo": apollo,
         "enrichment": enrichment,

@@ -94,7 +94,7 @@ def test_bounce_webhooks_pause_sending_until_cam_resume(
     assert code == 0 and out.startswith("resumed demo: its sending was paused since")
     assert _cam(capsys, "campaigns") == (0, "ok     demo\n")
     assert "demo is not paused" in _cam(capsys, "resume", "--campaign", "demo")[1]
-    assert "no campaign file" in _cam(capsys, "resume", "--campaign", "nosuch")[1]
+    assert "no campaign 'nosuch'" in _cam(capsys, "resume", "--campaign", "nosuch")[1]
 
     # The next run sends step two; the bounces that paused the campaign do not pause it again.
     resumed = run_assets(day=THURSDAY, now=f"{THURSDAY}T11:00:00+00:00", **resend_settings(fake))
