@@ -268,22 +268,29 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
         return parts
 
 
+#: The file name Jinja gives the code it compiles from a template string.
+TEMPLATE_CODE = "<template>"
+
+
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Refuse, with `TemplateLimit`, Python code run in this block that takes longer than `seconds`.
+    """Refuse, with `TemplateLimit`, template code run in this block that takes longer than `seconds`.
 
-    The clock is read on each line run (a trace function, this thread only), so a loop
-    stops at its next pass; a single long C call cannot be stopped, which is why the
-    operations that could make one are checked for size before they run."""
-    deadline = time.monotonic() + seconds
+    The clock is read on each line a compiled template runs (a trace function, this thread only),
+    so a loop stops at its next pass; a single long C call cannot be stopped, which is why the
+    operations that could make one are checked for size before they run. The clock is this
+    thread's CPU time: a busy machine, or a garbage collection's callbacks (other code, not
+    traced), must not fail a render that would take microseconds."""
+    deadline = time.thread_time() + seconds
 
     def on_line(frame: FrameType, event: str, arg: Any) -> Any:
-        if time.monotonic() > deadline:
+        if time.thread_time() > deadline:
             raise TemplateLimit(f"took longer than {seconds:g} s to render")
         return on_line
 
     def on_call(frame: FrameType, event: str, arg: Any) -> Any:
-        return on_line
+        # Only the template's own code: Jinja compiles it under this name (`Template(source)`).
+        return on_line if frame.f_code.co_filename == TEMPLATE_CODE else None
 
     previous = sys.gettrace()
     sys.settrace(on_call)

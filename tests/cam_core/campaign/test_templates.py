@@ -84,3 +84,12 @@ def test_rendering_a_leads_data_is_held_to_the_same_limits() -> None:
     assert template_problems("{{ first_name * 100000 }}") == []
     with pytest.raises(TemplateLimit, match="too large"):
         render_limited(template, {"first_name": "Bartholomew"})
+
+
+def test_time_the_machine_spends_elsewhere_does_not_count_against_a_render():
+    # A loaded machine (or a garbage collection's callbacks) can stall a render for longer than
+    # its limit without the template doing any work: only the template's own computing counts.
+    import time
+
+    template = environment().from_string("{{ first_name }}{{ stall() }}")
+    assert render_limited(template, {"first_name": "Ada", "stall": lambda: time.sleep(1.2) or ""}, seconds=1) == "Ada"
