@@ -43,6 +43,15 @@ def identity_keys(leads: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def lookup_keys(leads: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """What to look earlier leads up by: the rows' addresses, and the folded surnames of the rows
+    without one that have a name to be matched by (`identity_keys`' name keys)."""
+    has_email = leads["email"] != ""
+    without = leads[~has_email]
+    surnames = folded(without["last_name"])[_name(without) != ""]
+    return leads.loc[has_email, "email"].unique().tolist(), surnames.unique().tolist()
+
+
 def _where(leads: pd.DataFrame) -> pd.Series:
     return leads["source_file"] + " row " + leads["source_row"].astype("str")
 

@@ -15,7 +15,7 @@ Files are read in batches (see `csv_reading`), so a million-row export fits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import pandas as pd
 from cam_core.columns import FULL_NAME, LEAD_COLUMNS, REJECT_COLUMNS, empty_leads
 from cam_core.intake import IntakeError, normalise
 from cam_core.intake.csv_reading import CellBatch, detect_shape, read_cell_batches
-from cam_core.intake.dedup import find_duplicates
+from cam_core.intake.dedup import find_duplicates, lookup_keys
 from cam_core.intake.headers import GENERIC_ALIASES, HeaderMap, map_headers, recognised
 from cam_core.linkedin import linkedin_urls
 
@@ -192,12 +192,18 @@ def read_lead_file(
     return leads, rejects, mapping.export_format, read
 
 
+#: The campaign's leads from before the day that could be among the day's rows (dedup.KNOWN_COLUMNS),
+#: given the rows' addresses and folded surnames (`dedup.lookup_keys`): `state.leads.known_leads`.
+KnownLeads = Callable[[list[str], list[str]], pd.DataFrame]
+
+
 def harvest(
-    paths: list[Path], columns: Mapping[str, str] | None = None, existing: pd.DataFrame | None = None
+    paths: list[Path], columns: Mapping[str, str] | None = None, existing: pd.DataFrame | KnownLeads | None = None
 ) -> HarvestResult:
     """Read, normalise and deduplicate every file landed for one campaign and day.
 
-    `existing`: the campaign's leads from before this day (dedup.KNOWN_COLUMNS);
+    `existing`: the campaign's leads from before this day (dedup.KNOWN_COLUMNS), or a function
+    that finds those the day's rows could be (so a day reads what it needs, not every lead ever);
     a row naming one of them is rejected as its duplicate. A file that cannot be read
     whole is left out, its reason in `refused` (for the caller to set aside).
     """
@@ -216,6 +222,8 @@ def harvest(
     rows_by_file = {name: r[3] for name, r in zip(names, read, strict=True)}
     del read  # the per-file tables are in `leads` now; holding both would double the peak
 
+    if callable(existing):
+        existing = existing(*lookup_keys(leads))
     reason, origin = find_duplicates(leads, existing)
     dupes = reason != ""
     rejects.append(

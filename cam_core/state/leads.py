@@ -11,7 +11,7 @@ cannot deadlock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -83,26 +83,55 @@ def save_qualified(engine: Engine, campaign: str, day: str, qualified: pd.DataFr
         bulk.upsert_staged(conn, t, stage, keys=("campaign", "email"), updates=updates)
 
 
-def known_before(engine: Engine, campaign: str, day: str) -> pd.DataFrame:
-    """The campaign's leads first seen before `day` (KNOWN_COLUMNS), for `harvest` to recognise repeats.
+def known_leads(
+    engine: Engine, campaign: str, day: str, emails: Sequence[str], surnames: Sequence[str]
+) -> pd.DataFrame:
+    """The campaign's leads first seen before `day` (KNOWN_COLUMNS) that could be one of the day's rows,
+    for `harvest` to recognise repeats: those with one of `emails`, and those whose surname is one
+    of `surnames` (case-folded) or is not plain ASCII (SQL cannot case-fold it as Python does).
 
-    Only earlier days count: a rerun of a day must not reject that day's own leads
-    as duplicates of themselves.
+    A superset the caller narrows, read through the (campaign, email) key rather than the whole
+    table, so a day costs about the same after months of leads; the surname pass reads only the
+    campaign's surnames, and only on a day with rows that have no email. Only earlier days count:
+    a rerun of a day must not reject that day's own leads as duplicates of themselves.
     """
     t = schema.leads
-    query = sa.select(*(t.c[c] for c in KNOWN_COLUMNS)).where(t.c.campaign == campaign, t.c.first_seen < day)
+    earlier = sa.select(*(t.c[c] for c in KNOWN_COLUMNS)).where(t.c.campaign == campaign, t.c.first_seen < day)
+    found = [pd.DataFrame(columns=list(KNOWN_COLUMNS))]
     with engine.connect() as conn:
-        found = bulk.read_frame(conn, query, list(KNOWN_COLUMNS))
-    return found.fillna("").astype("str")
+        for chunk in _chunks(sorted(set(emails))):
+            found.append(bulk.read_frame(conn, earlier.where(t.c.email.in_(chunk)), list(KNOWN_COLUMNS)))
+        wanted = sorted(set(surnames))
+        if wanted:
+            not_ascii = (
+                t.c.last_name.op("GLOB")("*[^\x01-\x7f]*")
+                if conn.dialect.name == "sqlite"
+                else t.c.last_name.op("~")("[^\x01-\x7f]")
+            )
+            lowered = sa.func.lower(t.c.last_name)
+            for chunk in _chunks(wanted):
+                query = earlier.where(sa.or_(lowered.in_(chunk), not_ascii))
+                found.append(bulk.read_frame(conn, query, list(KNOWN_COLUMNS)))
+    known = pd.concat(found, ignore_index=True).drop_duplicates("email")
+    return known.fillna("").astype("str").reset_index(drop=True)
 
 
-def enrolled_before(engine: Engine, campaign: str, day: str) -> pd.Series:
-    """email -> sequence for leads enrolled in `campaign` on a day before `day`."""
+def _chunks(values: list[str], size: int = 5000) -> Iterator[list[str]]:
+    """Bounded IN lists: SQLite allows 32,766 parameters a statement."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def enrolled_before(engine: Engine, campaign: str, day: str, emails: Sequence[str]) -> pd.Series:
+    """email -> sequence for those of `emails` enrolled in `campaign` on a day before `day`;
+    read through the (campaign, email) key, so a day costs the same after months of enrolments."""
     e = schema.enrolments
-    query = sa.select(e.c.email, e.c.sequence).where(e.c.campaign == campaign, e.c.enrolled_on < day)
+    earlier = sa.select(e.c.email, e.c.sequence).where(e.c.campaign == campaign, e.c.enrolled_on < day)
+    found = [pd.DataFrame(columns=["email", "sequence"])]
     with engine.connect() as conn:
-        found = bulk.read_frame(conn, query, ["email", "sequence"])
-    return found.set_index("email")["sequence"].astype("str")
+        for chunk in _chunks(sorted(set(emails))):
+            found.append(bulk.read_frame(conn, earlier.where(e.c.email.in_(chunk)), ["email", "sequence"]))
+    return pd.concat(found, ignore_index=True).set_index("email")["sequence"].astype("str")
 
 
 def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame, stamp: Stamp) -> None:

@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -11,7 +12,7 @@ from cam_core.intake.checks import CHECK_DESCRIPTIONS, check_harvest
 from cam_core.intake.harvest import harvest as harvest_files
 from cam_core.intake.inbox import quarantine_landed
 from cam_core.intake.landing import landed_files
-from cam_core.state.leads import known_before
+from cam_core.state.leads import known_leads
 from cam_core.state.rejects import rejects_count, save_rejects
 from cam_dagster import metadata
 from cam_dagster.checks import blocking_checks, check_results
@@ -87,7 +88,8 @@ def harvest(
         context.log.warning(
             "No files landed for %s on %s; land one with `cam ingest`", partition.campaign, partition.day
         )
-    result = harvest_files(files, campaign.intake.columns, known_before(cam.engine, partition.campaign, partition.day))
+    known = partial(known_leads, cam.engine, partition.campaign, partition.day)
+    result = harvest_files(files, campaign.intake.columns, known)
     quarantined = _set_aside(context, cam, partition, files, result.refused)
     save_rejects(cam.engine, partition.campaign, partition.day, result.rejects)
     reasons = result.rejects["reason"].str.split(" ").str[0].value_counts()

@@ -41,7 +41,8 @@ def routed(
     campaign = cam.campaign(partition.campaign)
     emails = qualified.loc[qualified["qualification"] == LeadStatus.QUALIFIED, "email"].tolist()
     taken = active_elsewhere(cam.engine, partition.campaign, partition.day, campaign.exclusivity_days, emails)
-    result = route(qualified, campaign, enrolled_before(cam.engine, partition.campaign, partition.day), taken)
+    enrolled = enrolled_before(cam.engine, partition.campaign, partition.day, emails)
+    result = route(qualified, campaign, enrolled, taken)
     save_routing(cam.engine, partition.campaign, partition.day, result, cam.stamp(context.run.run_id))
     held = result[result["enrolment"] == Enrolment.HELD]
     result = result[result["enrolment"] != Enrolment.HELD].reset_index(drop=True)
