@@ -1,4 +1,4 @@
-"""CAM's benchmark: `python -m bench --leads N [--json]` and `python -m bench --send`.
+"""CAM's benchmark: `python -m bench --leads N [--json]`, `--history N --leads M` and `--send`.
 
 Pipeline mode writes a deterministic synthetic Apollo-format CSV of N leads, then
 in this one process, on SQLite in a temporary folder (or, with --postgres, on a
@@ -7,9 +7,26 @@ throw-away PostgreSQL server started as the tests start theirs):
   it, Parquet outputs and database writes included) and the whole chain;
 - records the peak RSS of the process after the chain;
 - times pyarrow.csv reading the same file: the floor, no work can be faster;
+- times the durable floor on the same file and the same database kind
+  (bench/floor.py: parse with pyarrow, load every row with an email once by the
+  database's bulk path into a table keyed by email, write one Parquet file), the
+  least that makes the file's leads durable: `ratio_to_durable_floor` is
+  end_to_end_s / durable_floor_s;
 - times the row-by-row baseline (bench/baseline.py: one ORM object and one
   commit per lead, Python loops for scoring) on the first --baseline-leads rows
   and scales it linearly to N: baseline_s_scaled = baseline_s * N / baseline_leads.
+
+History mode (`--history N --leads M`) asks whether months of earlier days slow a
+day down. It writes one day's export of M leads (rows N.. of the synthetic export,
+so none of them is among the N earlier leads), then in this one process:
+- `day_s_empty`: runs that day (as pipeline mode does) against a fresh database;
+- `day_s_with_history`: loads N earlier leads of the same campaign into a second
+  fresh database of the same kind, with their enrolments, sent steps, status
+  history and suppressions (bench/history.py: bulk-loaded rows shaped as CAM
+  writes them, over the 180 days before; `history_seed_s`), then runs the same
+  day against it; `ratio` is day_s_with_history / day_s_empty.
+Stage seconds of both days are reported, and the peak RSS after the empty day and
+at the end (the seeding included).
 
 Send mode (`--send`) runs the chain for --send-leads leads whose campaign sends
 through Resend, then times `sent_emails` (cam_core.outreach.sending.send_batch) against
@@ -36,10 +53,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
-from bench import baseline, pipeline
+from bench import baseline, floor, history, pipeline
 from bench.synthetic import write_export
 from cam_core.campaign.demo import demo_campaign_yaml, with_sender
 from cam_core.campaign.loading import load_campaign
+from cam_core.state import schema
 
 DAY = "2026-11-17"  # a Tuesday
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,9 +92,10 @@ def bench_pipeline(leads: int, baseline_leads: int, postgres: bool = False) -> d
 
         start = time.perf_counter()
         table = pacsv.read_csv(csv_path)
-        floor = time.perf_counter() - start
+        parse_s = time.perf_counter() - start
         assert table.num_rows == leads
         del table
+        durable = floor.durable_floor(csv_path, url, root)
 
         n = min(baseline_leads, leads)
         start = time.perf_counter()
@@ -88,8 +107,11 @@ def bench_pipeline(leads: int, baseline_leads: int, postgres: bool = False) -> d
             "file_mb": round(csv_path.stat().st_size / 2**20, 1),
             "end_to_end_s": round(end_to_end, 2),
             **{f"{name}_s": round(seconds[name], 2) for name in pipeline.STAGES},
-            "floor_s": round(floor, 3),
-            "ratio_to_floor": round(end_to_end / floor, 1),
+            "floor_s": round(parse_s, 3),
+            "ratio_to_floor": round(end_to_end / parse_s, 1),
+            "durable_floor_s": round(durable["total_s"], 2),
+            "ratio_to_durable_floor": round(end_to_end / durable["total_s"], 1),
+            "durable_floor_parts": {k: round(v, 3) for k, v in durable.items() if k.endswith("_s") and k != "total_s"},
             "baseline_leads": n,
             "baseline_s": round(baseline_s, 2),
             "baseline_s_scaled": round(baseline_s * leads / n, 1),
@@ -103,8 +125,15 @@ def bench_pipeline(leads: int, baseline_leads: int, postgres: bool = False) -> d
 @contextmanager
 def throwaway_database(root: Path, postgres: bool) -> Iterator[str]:
     """The CAM database URL: SQLite in `root`, or a throw-away PostgreSQL server like the tests'."""
+    with throwaway_databases(root, postgres, 1) as [url]:
+        yield url
+
+
+@contextmanager
+def throwaway_databases(root: Path, postgres: bool, count: int) -> Iterator[list[str]]:
+    """`count` fresh CAM database URLs: SQLite files in `root`, or databases of one throw-away PostgreSQL server."""
     if not postgres:
-        yield f"sqlite:///{root / 'cam.db'}"
+        yield [f"sqlite:///{root / ('cam.db' if i == 0 else f'cam-{i + 1}.db')}" for i in range(count)]
         return
     sys.path.insert(0, str(ROOT))  # `tests` as a package: its PostgreSQL server and fakes
     from tests.postgres_server import PostgresServer
@@ -112,9 +141,57 @@ def throwaway_database(root: Path, postgres: bool) -> Iterator[str]:
     with redirect_stdout(sys.stderr):  # stdout is the one JSON line
         server = PostgresServer(durable=True).start()
     try:
-        yield server.new_database()
+        yield [server.new_database() for _ in range(count)]
     finally:
         server.stop()
+
+
+def bench_history(history_leads: int, leads: int, postgres: bool = False) -> dict[str, object]:
+    """One day of `leads` new leads, timed against an empty database and after `history_leads` earlier ones."""
+    with (
+        tempfile.TemporaryDirectory(prefix="cam-bench-history-") as scratch,
+        throwaway_databases(Path(scratch), postgres, 2) as (empty_url, history_url),
+    ):
+        root = Path(scratch)
+        csv_path = write_export(root / "apollo_export.csv", leads, start=history_leads)
+        campaign = _campaign(root, "outbox", daily_cap=250)
+        (root / "empty").mkdir()
+        (root / "with_history").mkdir()
+
+        start = time.perf_counter()
+        stages_empty, counts_empty = pipeline.run([csv_path], campaign, DAY, empty_url, root / "empty")
+        day_empty = time.perf_counter() - start
+        peak_empty = _peak_rss_mb()
+
+        engine = schema.engine_for(history_url)
+        start = time.perf_counter()
+        history.seed(engine, campaign, DAY, history_leads, pipeline.SECRET, str(root / "outbox"))
+        seed_s = time.perf_counter() - start
+        seeded = history.counts(engine, campaign.name)
+        peak_seeded = _peak_rss_mb()
+
+        start = time.perf_counter()
+        stages_history, counts_history = pipeline.run([csv_path], campaign, DAY, history_url, root / "with_history")
+        day_history = time.perf_counter() - start
+        return {
+            "mode": "history",
+            "history_leads": history_leads,
+            "leads": leads,
+            "database": "postgresql" if postgres else "sqlite",
+            "day_s_empty": round(day_empty, 2),
+            "day_s_with_history": round(day_history, 2),
+            "ratio": round(day_history / day_empty, 2),
+            "stages_empty": {name: round(stages_empty[name], 2) for name in pipeline.STAGES},
+            "stages_with_history": {name: round(stages_history[name], 2) for name in pipeline.STAGES},
+            "history_seed_s": round(seed_s, 1),
+            "history_rows": seeded,
+            "counts_empty": counts_empty,
+            "counts_with_history": counts_history,
+            "peak_rss_mb_after_empty_day": round(peak_empty),
+            "peak_rss_mb_after_seed": round(peak_seeded),
+            "peak_rss_mb": round(_peak_rss_mb()),
+            "machine": _machine(),
+        }
 
 
 def bench_send(leads: int, per_second: int, pace: bool, fake_in_process: bool = False) -> dict[str, object]:
@@ -181,7 +258,13 @@ def _machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--leads", type=int, default=100_000, help="leads in the file (with --history: the day's)")
+    parser.add_argument(
+        "--history",
+        type=int,
+        metavar="N",
+        help="time a day of --leads new leads against an empty database and after N earlier leads",
+    )
     parser.add_argument("--baseline-leads", type=int, default=5_000, help="rows the row-by-row baseline runs on")
     parser.add_argument("--send", action="store_true", help="measure sending against the fake Resend instead")
     parser.add_argument("--send-leads", type=int, default=5_000)
@@ -203,6 +286,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.send:
         result = bench_send(args.send_leads, args.per_second, not args.no_pace, args.fake_in_process)
+    elif args.history is not None:
+        result = bench_history(args.history, args.leads, args.postgres)
     else:
         result = bench_pipeline(args.leads, args.baseline_leads, args.postgres)
     if args.json:

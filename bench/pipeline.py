@@ -25,12 +25,12 @@ from cam_core.selection.routing import route
 from cam_core.selection.scoring import score
 from cam_core.state import schema
 from cam_core.state.history import Stamp
-from cam_core.state.leads import enrolled_before, known_before, save_qualified, save_routing
+from cam_core.state.leads import close_enrolments, enrolled_before, known_leads, save_qualified, save_routing
 from cam_core.state.rejects import save_rejects
 from cam_core.state.suppression import suppressed, suppressed_in
 
 #: A fresh key per bench run: the links it renders go nowhere.
-_SECRET = secrets.token_hex(32)
+SECRET = secrets.token_hex(32)
 STAGES = ("harvest", "enriched", "scored", "qualified", "routed", "nurture_batch")
 
 
@@ -53,7 +53,7 @@ def run(
         return frame
 
     def _harvest() -> pd.DataFrame:
-        result = harvest(files, campaign.intake.columns, known_before(engine, campaign.name, day))
+        result = harvest(files, campaign.intake.columns, partial(known_leads, engine, campaign.name, day))
         counts["rows_read"] = result.rows_read
         counts["harvest_rejected"] = len(result.rejects)
         save_rejects(engine, campaign.name, day, result.rejects)
@@ -63,18 +63,25 @@ def run(
         return score(enriched, campaign.icp)[0]
 
     def _qualified(scored: pd.DataFrame) -> pd.DataFrame:
-        result = qualify(scored, campaign.qualification, suppressed(engine, scored["email"], _SECRET))
+        result = qualify(scored, campaign.qualification, suppressed(engine, scored["email"], SECRET))
         save_qualified(engine, campaign.name, day, result, Stamp("bench", dt.datetime.now(dt.UTC)))
         return result
 
     def _routed(qualified: pd.DataFrame) -> pd.DataFrame:
-        result = route(qualified, campaign, enrolled_before(engine, campaign.name, day))
+        result = route(
+            qualified,
+            campaign,
+            enrolled_before(
+                engine, campaign.name, day, qualified.loc[qualified["qualification"] == "qualified", "email"].tolist()
+            ),
+        )
         save_routing(engine, campaign.name, day, result, Stamp("bench", dt.datetime.now(dt.UTC)))
         return result
 
     def _nurture() -> pd.DataFrame:
-        plan = plan_due_steps(engine, campaign, day, suppressed_in(engine, campaign.name, _SECRET))
-        return render_batch(plan.due, campaign, secret=_SECRET)
+        plan = plan_due_steps(engine, campaign, day, suppressed_in(engine, campaign.name, SECRET))
+        close_enrolments(engine, campaign.name, plan.finished, day)
+        return render_batch(plan.due, campaign, secret=SECRET)
 
     # Each stage's input is dropped once the next has it, so the peak holds at most two tables.
     frame = stage("harvest", _harvest)

@@ -91,14 +91,28 @@ def _chunk(start: int, stop: int, seed: int, domain_suffix: str, country: str | 
     )
 
 
+def rows(start: int, stop: int, seed: int = 20261125) -> pd.DataFrame:
+    """Rows `start` to `stop` of the export (HEADER columns), as `write_export` writes them from `start` on."""
+    return _chunk(start, stop, seed, ".example", None)
+
+
 def write_export(
-    path: Path, leads: int, seed: int = 20261125, domain_suffix: str = ".example", country: str | None = None
+    path: Path,
+    leads: int,
+    seed: int = 20261125,
+    domain_suffix: str = ".example",
+    country: str | None = None,
+    start: int = 0,
 ) -> Path:
-    """`leads` data rows; the same arguments give the same bytes."""
+    """`leads` data rows, numbered from `start`; the same arguments give the same bytes.
+
+    Row i is person i at company i // 7, so exports over disjoint ranges of rows share no
+    address and no person: `start=N` gives a day of new leads after N earlier ones.
+    """
     with path.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerow(HEADER)
-        for start in range(0, leads, CHUNK):
-            _chunk(start, min(start + CHUNK, leads), seed, domain_suffix, country).to_csv(
+        for first in range(start, start + leads, CHUNK):
+            _chunk(first, min(first + CHUNK, start + leads), seed, domain_suffix, country).to_csv(
                 handle, header=False, index=False, lineterminator="\n"
             )
     return path

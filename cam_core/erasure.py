@@ -8,7 +8,9 @@ with `cam_core.state.forgetting`, which erases the same people from the database
 `erase_files` walks every folder of the home except `campaigns/` (configuration), and
 leaves the home's own files (the SQLite database, the unsubscribe key) to their owners:
 - Parquet (`data/`, each asset's partitions): rewritten without the rows any text cell
-  of which holds the address;
+  of which holds the address; where partitions are stored elsewhere (`CAM_DATA_URL`: another
+  folder, an S3 prefix), every Parquet object there too, each replaced whole
+  (`cam_core.partition_store`);
 - `.eml` messages (`outbox/`): deleted when they hold it (they are addressed to it);
 - JSON: rewritten without the list items that hold it;
 - any other text (landed, inbox and sample CSVs, review decisions, quarantine reports):
@@ -38,7 +40,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from upath import UPath
 
+from cam_core import partition_store
 from cam_core.addresses import address, ascii_address
 from cam_core.settings import HomeLayout
 
@@ -108,11 +112,13 @@ def _is_text(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
 
 
-def _erase_parquet(path: Path, pattern: re.Pattern[str], needles: list[str], erased: FileErasure) -> int:
-    table = pq.read_table(path)
+def _without(
+    table: pa.Table, pattern: re.Pattern[str], needles: list[str], erased: FileErasure
+) -> tuple[pa.Table, int]:
+    """`table` less the rows any text cell of which holds an address of `pattern`; how many went."""
     texts = [f.name for f in table.schema if _is_text(f.type)]
     if not texts or table.num_rows == 0:
-        return 0
+        return table, 0
     near = pa.array(np.zeros(table.num_rows, dtype=bool))
     for name in texts:
         column = table.column(name)
@@ -123,19 +129,44 @@ def _erase_parquet(path: Path, pattern: re.Pattern[str], needles: list[str], era
             near = pc.or_(near, pc.fill_null(pc.match_substring(lowered, needle), False))
     candidates = np.flatnonzero(near.to_numpy(zero_copy_only=False))
     if not len(candidates):
-        return 0
+        return table, 0
     drop = []
     for position, row in zip(candidates, table.take(candidates).select(texts).to_pylist(), strict=True):
         hits = set().union(*(found_in(pattern, v) for v in row.values() if isinstance(v, str)))
         if hits:
             erased.found |= hits
             drop.append(position)
-    if drop:
-        keep = np.ones(table.num_rows, dtype=bool)
-        keep[drop] = False
-        kept = table.filter(pa.array(keep))
+    if not drop:
+        return table, 0
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[drop] = False
+    return table.filter(pa.array(keep)), len(drop)
+
+
+def _erase_parquet(path: Path, pattern: re.Pattern[str], needles: list[str], erased: FileErasure) -> int:
+    kept, dropped = _without(pq.read_table(path), pattern, needles, erased)
+    if dropped:
         _replace(path, lambda draft: pq.write_table(kept, draft))
-    return len(drop)
+    return dropped
+
+
+def _erase_stored(data: UPath, pattern: re.Pattern[str], needles: list[str], erased: FileErasure) -> None:
+    """The partitions stored at `data` (a folder outside the home, an object store), each rewritten whole."""
+    for path in partition_store.parquet_files(data):
+        place = str(path)
+        try:
+            kept, dropped = _without(partition_store.read_table(path), pattern, needles, erased)
+        except (pa.ArrowException, OSError):  # a partial file a killed run left in a folder: it cannot be read
+            erased.left.append(place)
+            continue
+        if dropped:
+            partition_store.write_table(path, kept)
+            erased.count(place, dropped, "row")
+
+
+def _inside(data: UPath, home: HomeLayout) -> bool:
+    """Whether `data` is a folder of the home, which the walk of the home already covers."""
+    return partition_store.is_local(data) and Path(data.path).resolve().is_relative_to(home.root.resolve())
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -243,8 +274,9 @@ def _files(home: HomeLayout) -> Iterator[Path]:
         yield from sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def erase_files(home: HomeLayout, emails: Iterable[str]) -> FileErasure:
-    """Erase the people with these addresses from every file of the home (see the module's docstring)."""
+def erase_files(home: HomeLayout, emails: Iterable[str], data: UPath | None = None) -> FileErasure:
+    """Erase the people with these addresses from every file of the home, and from the partitions
+    stored at `data` when that is elsewhere (see the module's docstring)."""
     emails = list(emails)  # read twice: an iterator would be spent by the first
     pattern = address_pattern(emails)
     needles = spellings(emails)
@@ -273,4 +305,6 @@ def erase_files(home: HomeLayout, emails: Iterable[str]) -> FileErasure:
                 erased.left.append(place)
             elif dropped:
                 erased.count(place, dropped, unit)
+    if data is not None and not _inside(data, home):
+        _erase_stored(data, pattern, needles, erased)
     return erased

@@ -70,6 +70,15 @@ def database_url(home: Path | None = None) -> str:
     return os.environ.get("CAM_DATABASE_URL") or default_database_url(home or cam_home())
 
 
+#: Where per-partition asset outputs live (`cam_core.partition_store`): a folder or an fsspec URL.
+DATA_URL_VARIABLE = "CAM_DATA_URL"
+
+
+def data_url(home: Path | None = None) -> str:
+    """`$CAM_DATA_URL` (a folder, `s3://bucket/prefix` or any fsspec URL), or `data/` in the CAM home."""
+    return os.environ.get(DATA_URL_VARIABLE, "").strip() or str(HomeLayout(home or cam_home()).data)
+
+
 class HomeLayout:
     """The folders inside a CAM home, named once so nothing spells a path twice."""
 

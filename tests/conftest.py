@@ -25,6 +25,7 @@ from tests.fakes.resend import FakeResend
 from tests.helpers import DAY, RESEND_KEY, edit_campaign, resources_for
 from tests.imap_server import ImapServer
 from tests.postgres_server import PostgresServer
+from tests.s3_server import S3Server
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,6 +87,7 @@ def cam_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> HomeLayout:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     monkeypatch.delenv("CAM_DATABASE_URL", raising=False)
     monkeypatch.delenv("CAM_UNSUBSCRIBE_SECRET", raising=False)
+    monkeypatch.delenv("CAM_DATA_URL", raising=False)
     for name in ("APOLLO_API_KEY", "DROPCONTACT_API_KEY", "APOLLO_BASE_URL", "DROPCONTACT_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CAM_MX_LOOKUP", "0")  # nothing leaves 127.0.0.1, not even a DNS query
@@ -175,3 +177,22 @@ def imap_server(pytestconfig: pytest.Config):
             reporter.write_line(f"\n[imap] Dovecot {server.version} started on 127.0.0.1:{server.port} ({server.root})")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """One S3-compatible server (moto) on 127.0.0.1 for the session; each test takes its own bucket."""
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_data_url(cam_env: HomeLayout, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """CAM_DATA_URL (after `cam_env`, which clears it) set to a prefix of a fresh bucket of
+    `s3_server`, the AWS settings pointing at it."""
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    url = f"s3://{s3_server.new_bucket()}/cam-data"
+    monkeypatch.setenv("CAM_DATA_URL", url)
+    return url

@@ -8,12 +8,17 @@ it is suppressed, replied, bounced or unsubscribed, had a step fail for good,
 or has finished its sequence. Due leads beyond the day's room (daily cap,
 warm-up ramp, sending-domain cap) are held for a later day, best tier and score
 first. Each lead gets one variant of its step, by a hash of its address.
+
+A lead whose sequence is done, or that had a step fail for good, is `finished`: the caller
+closes its enrolment, and later days read only open enrolments of leads not stopped, and
+their ledger rows, so a day's planning costs what its open leads cost, not the campaign's
+history. (Steps added to a sequence later do not reopen finished enrolments.)
 """
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
@@ -47,6 +52,9 @@ DUE_COLUMNS = (*ENROLLED_COLUMNS, "step", "variant", "send_key")
 class DuePlan:
     due: pd.DataFrame  # DUE_COLUMNS: the messages to render, within the day's room
     counts: dict[str, int]  # enrolled, suppressed, stopped, failed, completed, not_yet_due, held_by_cap, due
+    #: Leads whose sequence is done or had a step fail for good: never due again
+    #: (`leads.close_enrolments` keeps later days from reading them).
+    finished: list[str] = field(default_factory=list)
 
 
 def _enrolled(engine: Engine, campaign: str, day: str) -> pd.DataFrame:
@@ -68,17 +76,41 @@ def _enrolled(engine: Engine, campaign: str, day: str) -> pd.DataFrame:
             e.c.enrolled_on,
         )
         .join(lead, sa.and_(lead.c.campaign == e.c.campaign, lead.c.email == e.c.email))
-        .where(e.c.campaign == campaign, e.c.enrolled_on <= day)
+        .where(*_open(campaign, day), lead.c.status.notin_(STOPPED_STATUSES))
     )
     with engine.connect() as conn:
         return bulk.read_frame(conn, query, [*ENROLLED_COLUMNS, "enrolled_on"])
 
 
-def _ledger(engine: Engine, campaign: str) -> pd.DataFrame:
-    t = schema.sends
-    query = sa.select(t.c.send_key, t.c.email, t.c.step, t.c.status, t.c.send_day).where(t.c.campaign == campaign)
+def _open(campaign: str, day: str) -> tuple[sa.ColumnElement[bool], ...]:
+    e = schema.enrolments
+    return e.c.campaign == campaign, e.c.enrolled_on <= day, e.c.closed_on.is_(None)
+
+
+def _stopped(engine: Engine, campaign: str, day: str) -> int:
+    """Open enrolments whose lead stopped them (a reply, a bounce, an out-of-office...): counted, not
+    read, since a stop can be undone (a reply reclassified, a lead back from holiday)."""
+    e, lead = schema.enrolments, schema.leads
+    query = (
+        sa.select(sa.func.count())
+        .select_from(e.join(lead, sa.and_(lead.c.campaign == e.c.campaign, lead.c.email == e.c.email)))
+        .where(*_open(campaign, day), lead.c.status.in_(STOPPED_STATUSES))
+    )
     with engine.connect() as conn:
-        return bulk.read_frame(conn, query)
+        return int(conn.execute(query).scalar_one())
+
+
+def _ledger(engine: Engine, campaign: str, emails: pd.Series) -> pd.DataFrame:
+    """The ledger rows of these leads of `campaign`, through its (campaign, email) index."""
+    t = schema.sends
+    columns = ["send_key", "email", "step", "status", "send_day"]
+    query = sa.select(*(t.c[c] for c in columns)).where(t.c.campaign == campaign)
+    found = [pd.DataFrame({c: pd.Series(dtype="int64" if c == "step" else "str") for c in columns})]
+    values = emails.tolist()
+    with engine.connect() as conn:
+        for start in range(0, len(values), 5000):  # bounded IN lists
+            found.append(bulk.read_frame(conn, query.where(t.c.email.in_(values[start : start + 5000])), columns))
+    return pd.concat(found, ignore_index=True)
 
 
 def variants_for(frame: pd.DataFrame, campaign: Campaign) -> pd.Series:
@@ -101,7 +133,7 @@ def variants_for(frame: pd.DataFrame, campaign: Campaign) -> pd.Series:
 
 def plan_due_steps(engine: Engine, campaign: Campaign, day: str, suppressed: pd.Series) -> DuePlan:
     leads = _enrolled(engine, campaign.name, day)
-    ledger = _ledger(engine, campaign.name)
+    ledger = _ledger(engine, campaign.name, leads["email"])
     sent = ledger[ledger["status"] == SendStatus.SENT].sort_values("step").groupby("email").last()
     pending_step = ledger[ledger["status"] == SendStatus.PENDING].groupby("email")["step"].min()
     failed = leads["email"].isin(ledger.loc[ledger["status"] == SendStatus.FAILED, "email"])
@@ -122,8 +154,7 @@ def plan_due_steps(engine: Engine, campaign: Campaign, day: str, suppressed: pd.
     ready = is_pending | (due_on <= pd.Timestamp(day))
 
     is_suppressed = leads["email"].isin(suppressed.index)
-    stopped = leads["status"].isin(STOPPED_STATUSES) & ~is_suppressed
-    out = ~is_suppressed & ~stopped & ~failed & ~completed
+    out = ~is_suppressed & ~failed & ~completed
     candidates = (
         leads[out & ready]
         .assign(
@@ -141,11 +172,12 @@ def plan_due_steps(engine: Engine, campaign: Campaign, day: str, suppressed: pd.
     counts = {
         "enrolled": len(leads),
         "suppressed": int(is_suppressed.sum()),
-        "stopped": int(stopped.sum()),
-        "failed": int((failed & ~is_suppressed & ~stopped).sum()),
-        "completed": int((completed & ~failed & ~is_suppressed & ~stopped).sum()),
+        "stopped": _stopped(engine, campaign.name, day),
+        "failed": int((failed & ~is_suppressed).sum()),
+        "completed": int((completed & ~failed & ~is_suppressed).sum()),
         "not_yet_due": int((out & ~ready).sum()),
         "held_by_cap": len(candidates) - len(due),
         "due": len(due),
     }
-    return DuePlan(due=due[list(DUE_COLUMNS)], counts=counts)
+    finished = leads.loc[(completed | failed) & ~is_pending, "email"]
+    return DuePlan(due=due[list(DUE_COLUMNS)], counts=counts, finished=finished.tolist())

@@ -2,8 +2,8 @@
 date and leads waiting for a person's review. The last run is Dagster's to say; the command adds it.
 
 The day's funnel is the `campaign_metrics` partition the last run of that day wrote
-(`$CAM_HOME/data/campaign_metrics/<campaign>/<day>.parquet`): the numbers the UI shows, not a
-recount that could disagree with them. A day not run yet has no funnel.
+(`<CAM_DATA_URL>/campaign_metrics/<campaign>/<day>.parquet`, by default under `$CAM_HOME/data`): the
+numbers the UI shows, not a recount that could disagree with them. A day not run yet has no funnel.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from upath import UPath
 
+from cam_core import partition_store
 from cam_core.state import schema
 from cam_core.state.ledger import sent_count
 from cam_core.state.pauses import paused
@@ -35,12 +36,13 @@ class CampaignStatus:
     pending_reviews: int
 
 
-def day_funnel(data: Path, campaign: str, day: str) -> dict[str, int] | None:
-    """stage -> count of the day's `campaign_metrics` partition under `data`; None when there is none."""
-    path = Path(data, "campaign_metrics", campaign, f"{day}.parquet")
-    if not path.is_file():
+def day_funnel(data: UPath | Path, campaign: str, day: str) -> dict[str, int] | None:
+    """stage -> count of the day's `campaign_metrics` partition stored at `data`; None when there is none."""
+    path = partition_store.partition_path(data, "campaign_metrics", campaign, day)
+    try:
+        frame = partition_store.read_frame(path, columns=["stage", "count"])
+    except FileNotFoundError:
         return None
-    frame = pd.read_parquet(path, columns=["stage", "count"])
     return {str(stage): int(count) for stage, count in zip(frame["stage"], frame["count"], strict=True)}
 
 
@@ -52,7 +54,7 @@ def pending_reviews(engine: Engine) -> dict[str, int]:
         return {str(campaign): int(n) for campaign, n in conn.execute(query).all()}
 
 
-def campaign_statuses(engine: Engine, data: Path, campaigns: list[str], day: str) -> list[CampaignStatus]:
+def campaign_statuses(engine: Engine, data: UPath | Path, campaigns: list[str], day: str) -> list[CampaignStatus]:
     """A row per campaign, in the order given, for `day` (sends to date count up to and including it)."""
     pauses = paused(engine)
     reviews = pending_reviews(engine)

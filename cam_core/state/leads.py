@@ -168,6 +168,18 @@ def save_routing(engine: Engine, campaign: str, day: str, routed: pd.DataFrame, 
         _move(conn, campaign, going["email"], LeadStatus.ENROLLED, "routing", stamp)
 
 
+def close_enrolments(engine: Engine, campaign: str, emails: Sequence[str], day: str) -> None:
+    """Mark these enrolments of `campaign` closed on `day` (never due again: see `planning`)."""
+    e = schema.enrolments
+    with engine.begin() as conn:
+        for chunk in _chunks(sorted(set(emails))):
+            conn.execute(
+                e.update()
+                .where(e.c.campaign == campaign, e.c.email.in_(chunk), e.c.closed_on.is_(None))
+                .values(closed_on=day)
+            )
+
+
 def enrolments_of(engine: Engine, campaign: str, emails: list[str]) -> pd.DataFrame:
     """The enrolment rows (email, sequence, enrolled_on) of `emails` in `campaign`."""
     e = schema.enrolments

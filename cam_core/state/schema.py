@@ -64,6 +64,10 @@ enrolments = sa.Table(
     sa.Column("sequence", sa.String(64), nullable=False),
     sa.Column("tier", sa.String(8), nullable=False),
     sa.Column("enrolled_on", sa.String(10), nullable=False),
+    # The day planning found the enrolment can never be due again (its sequence done, or a step
+    # failed for good): a day's planning reads the open ones only, however long the history.
+    sa.Column("closed_on", sa.String(10)),
+    sa.Index("ix_enrolments_campaign_open", "campaign", "closed_on"),
 )
 
 sends = sa.Table(
@@ -92,6 +96,7 @@ sends = sa.Table(
     sa.Index("ix_sends_campaign_day", "campaign", "send_day"),
     sa.Index("ix_sends_domain_day", "sender_domain", "send_day"),
     sa.Index("ix_sends_campaign_status", "campaign", "status"),  # a run's look for pending rows to repair
+    sa.Index("ix_sends_campaign_email", "campaign", "email"),  # planning's look at its open leads' steps
 )
 
 # A provider batch frozen just before its hand-over: its members' rendered messages under its

@@ -8,7 +8,7 @@ from cam_core.outreach.checks import CHECK_DESCRIPTIONS, check_batch
 from cam_core.outreach.planning import plan_due_steps
 from cam_core.outreach.rendering import TemplateProblem, render_batch
 from cam_core.state import ledger
-from cam_core.state.leads import resume_paused
+from cam_core.state.leads import close_enrolments, resume_paused
 from cam_core.state.suppression import suppressed, suppressed_in
 from cam_dagster import metadata
 from cam_dagster.checks import blocking_checks, check_results
@@ -62,6 +62,7 @@ def nurture_batch(
     plan = plan_due_steps(
         cam.engine, campaign, partition.day, suppressed_in(cam.engine, campaign.name, cam.signing_secret())
     )
+    close_enrolments(cam.engine, campaign.name, plan.finished, partition.day)
     try:
         batch = render_batch(plan.due, campaign, secret=cam.signing_secret())
     except TemplateProblem as exc:

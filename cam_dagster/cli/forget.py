@@ -3,10 +3,10 @@
 The tables go first, in one transaction (`cam_core.state.forgetting`): from then on the
 suppression list holds the keyed hash of each address instead of the address, so a later
 import of it is rejected as suppressed. Then the files of the CAM home
-(`cam_core.erasure`): Parquet partitions, landed, inbox and sample files, review
-decisions, outbox messages. What was removed is printed by place; other people's data
-never is. Forgetting again is harmless, so a run interrupted halfway is finished by
-running the command again.
+(`cam_core.erasure`): Parquet partitions (at CAM_DATA_URL too, when they live in
+object storage), landed, inbox and sample files, review decisions, outbox messages.
+What was removed is printed by place; other people's data never is. Forgetting again
+is harmless, so a run interrupted halfway is finished by running the command again.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> None:
         if not args.yes:
             _confirm(emails, resource.home)
         tables = forget(resource.engine, emails, resource.signing_secret(), Stamp("cli", resource.now()))
-        files = erase_files(resource.layout, emails)
+        files = erase_files(resource.layout, emails, resource.data)
     print(f"Forgot {_plural(len(emails), 'address')}. Removed:")
     for table, n in tables.deleted.items():
         if table == "suppression":

@@ -58,9 +58,7 @@ def run(args: argparse.Namespace) -> None:
     instance = dagster_instance()
     with cam() as resource:
         found = load_campaigns(resource.layout.campaigns)
-        rows = {
-            s.campaign: s for s in campaign_statuses(resource.engine, resource.layout.data, list(found.campaigns), day)
-        }
+        rows = {s.campaign: s for s in campaign_statuses(resource.engine, resource.data, list(found.campaigns), day)}
         folder = resource.layout.campaigns
     if not rows and not found.errors:
         print(f"No campaign in {folder}: write one there, or run `cam demo`.")

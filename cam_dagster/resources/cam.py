@@ -8,12 +8,14 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 from sqlalchemy.engine import Engine
+from upath import UPath
 
 from cam_core import settings
 from cam_core.campaign.loading import CampaignError, CampaignSet, campaign_by_name, load_campaigns
 from cam_core.campaign.models import Campaign
 from cam_core.outreach.senders import Sender
 from cam_core.outreach.senders.outbox import OutboxSender
+from cam_core.partition_store import data_root
 from cam_core.settings import HomeLayout
 from cam_core.state.history import Stamp
 from cam_core.state.schema import engine_for
@@ -23,8 +25,8 @@ from cam_dagster.resources.resend import ResendResource
 
 
 class CamResource(dg.ConfigurableResource):
-    """CAM's state: the home folder (campaigns, landed files, outbox), the SQL database,
-    and the one clock every writer stamps time with (`now`).
+    """CAM's state: the home folder (campaigns, landed files, outbox), where partitions are
+    stored, the SQL database, and the one clock every writer stamps time with (`now`).
 
     `database_url` and `unsubscribe_secret` are secrets: wire them with `dg.EnvVar`
     (CAM_DATABASE_URL, CAM_UNSUBSCRIBE_SECRET) so their values never reach run config;
@@ -36,12 +38,22 @@ class CamResource(dg.ConfigurableResource):
     home: str = Field(description="CAM home folder ($CAM_HOME, default .cam/ in the project)")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in the home")
     unsubscribe_secret: str = Field(default="", description="HMAC key for unsubscribe links")
+    data_url: str = Field(
+        default="",
+        description="Where per-partition outputs are stored ($CAM_DATA_URL): a folder, s3://bucket/prefix or any "
+        "fsspec URL, its credentials from the store's usual environment; empty means data/ in the home",
+    )
     frozen_now: str = Field(default="", description="ISO time to use as 'now' (tests, replays); empty: the clock")
     resend: ResendResource | None = None
 
     @property
     def layout(self) -> HomeLayout:
         return HomeLayout(Path(self.home)).ensure()
+
+    @property
+    def data(self) -> UPath:
+        """Where per-partition outputs are stored: `data_url`, else the home's `data/` folder."""
+        return data_root(self.data_url or self.layout.data)
 
     @property
     def engine(self) -> Engine:

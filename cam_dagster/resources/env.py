@@ -37,6 +37,7 @@ def cam_from_env() -> CamResource:
     )
     return CamResource(
         home=str(settings.cam_home()),
+        data_url=os.environ.get(settings.DATA_URL_VARIABLE, "").strip(),
         database_url=optional_secret("CAM_DATABASE_URL"),
         unsubscribe_secret=optional_secret("CAM_UNSUBSCRIBE_SECRET"),
         resend=resend,

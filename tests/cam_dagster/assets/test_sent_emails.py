@@ -375,3 +375,31 @@ def test_cam_demo_with_resend_writes_the_sender_into_the_campaign_and_sends_to_t
 
     assert main(["demo"]) == 0
     assert yaml.safe_load((cam_env.campaigns / "demo.yaml").read_text())["sender"]["provider"] == "outbox"
+
+
+def test_a_finished_sequence_closes_its_enrolment_and_later_days_leave_it_unread(demo_home, run_assets, engine):
+    from cam_core.campaign.loading import campaign_by_name
+
+    steps = {name: len(seq.steps) for name, seq in campaign_by_name(demo_home.campaigns, "demo").sequences.items()}
+    tuesday = dt.date.fromisoformat(DAY)
+    for n in (0, 2, 7):  # fast_track: step 1 on Tuesday, 2 on Thursday, 3 the next Tuesday
+        run_assets(day=str(tuesday + dt.timedelta(days=n)))
+    assert rows_of(engine, schema.enrolments)["closed_on"].isna().all()
+
+    wednesday = str(tuesday + dt.timedelta(days=8))
+    sends = rows_of(engine, schema.sends)  # what wednesday's planning finds
+    run_assets(day=wednesday)
+    sent = sends[sends["status"] == "sent"]
+    last = sent.groupby("email").agg(step=("step", "max"), sequence=("sequence", "first"))
+    done = set(last.index[last["step"] == last["sequence"].map(steps)])
+    failed = set(sends.loc[sends["status"] == "failed", "email"])
+    assert done, "the demo's fast_track leads finish their three steps"
+    enrolments = rows_of(engine, schema.enrolments).set_index("email")
+    assert set(enrolments.index[enrolments["closed_on"].notna()]) == done | failed
+    assert (enrolments["closed_on"].dropna() == wednesday).all()
+
+    theirs = rows_of(engine, schema.sends)["email"].isin(done).sum()
+    run_assets(day=str(tuesday + dt.timedelta(days=9)))  # reads open enrolments only
+    later = rows_of(engine, schema.sends)
+    assert later["email"].isin(done).sum() == theirs, "nothing more for a finished sequence"
+    assert len(later) == len(later.drop_duplicates(["email", "step"]))
