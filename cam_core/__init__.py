@@ -17,7 +17,9 @@ and a small shared layer any of them may use: `vocabulary` (status words as StrE
 `http` (provider calls with retries and a breaker), `apollo` (the one Apollo client),
 `addresses` (the one spelling of an email address, IDNA 2008: Unicode and punycode
 domains are one lead), `frames` (vectorised column helpers), `linkedin` and `reference`
-(shipped lists), `checks` (the outcome of an invariant check), and `erasure` (finding an address and
-erasing its person from the home's files, for `cam forget`). A stage hands data to the
+(shipped lists), `checks` (the outcome of an invariant check), `partition_store` (where the
+assets' per-partition Parquet files live, `CAM_DATA_URL`: written whole, read whole), and
+`erasure` (finding an address and erasing its person from the home's files and partitions, for
+`cam forget`). A stage hands data to the
 next through the asset graph, never by importing another stage's internals.
 """

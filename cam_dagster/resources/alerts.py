@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from cam_core.alerts import post_alert
+from cam_core.reporting.alerts import post_alert
 
 DEFAULT_UI_URL = "http://127.0.0.1:3000"
 

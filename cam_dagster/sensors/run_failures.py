@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from cam_core.alerts import FailedRun
+from cam_core.reporting.alerts import FailedRun
 from cam_dagster.resources.alerts import AlertsResource
 
 DESCRIPTION = (
